@@ -1,0 +1,3 @@
+//! HTTP: the trigger (server and routing) and outbound requests.
+
+pub mod outbound;

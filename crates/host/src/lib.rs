@@ -5,6 +5,7 @@
 //! ([`kv`], [`sqlite`], [`variables`], [`redis`], [`llm`], [`http`]), plus the manifest and
 //! runtime-config models, the engine, and the triggers.
 
+pub mod app;
 pub mod bindings;
 pub mod builder;
 pub mod engine;
@@ -17,6 +18,7 @@ pub mod outbound_networking;
 pub mod redis;
 pub mod routes;
 pub mod runtime_config;
+pub mod serve;
 pub mod sqlite;
 pub mod state;
 pub mod variables;

@@ -52,7 +52,8 @@ pub struct RuntimeConfig {
 pub enum KeyValueStoreConfig {
     /// Spin's SQLite-backed store. `path` is relative to the runtime-config file's folder.
     Spin {
-        /// Database file; default `<state_dir>/sqlite_key_value.db`.
+        /// Database file; with no path the store lives in memory (as in Spin). The `default`
+        /// label, when not declared at all, is `<state_dir>/sqlite_key_value.db`.
         #[serde(default)]
         path: Option<PathBuf>,
     },
@@ -69,8 +70,8 @@ pub enum KeyValueStoreConfig {
 pub enum SqliteDatabaseConfig {
     /// A local SQLite file. `path` is relative to the current folder, as in Spin.
     Spin {
-        /// Database file; default `<state_dir>/sqlite_db.db` for `default`,
-        /// `<state_dir>/<label>.db` otherwise.
+        /// Database file; with no path the database is in memory (as in Spin). The `default`
+        /// label, when not declared at all, is `<state_dir>/sqlite_db.db`.
         #[serde(default)]
         path: Option<PathBuf>,
     },
@@ -189,8 +190,8 @@ mod tests {
     fn parses_the_projects_local_config() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runtime-config/local.toml");
         let rc = RuntimeConfig::load(&path).unwrap();
-        assert_eq!(rc.key_value_stores["default"], KeyValueStoreConfig::Spin { path: None });
-        assert_eq!(rc.sqlite_databases["default"], SqliteDatabaseConfig::Spin { path: None });
+        // Declaring `default` without a path would make it in-memory under Spin.
+        assert!(rc.key_value_stores.is_empty() && rc.sqlite_databases.is_empty());
         assert!(matches!(rc.variables_providers[0], VariablesProviderConfig::Env { .. }));
     }
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs Fabula locally on its embedded default (SQLite + key-value under .spin/, the embedded
+# durable queue, no network): builds the host and the components, then serves on :3000.
+# Extra arguments go to `fabula up` (e.g. --listen 127.0.0.1:8080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+cargo build --release -p fabula-host
+exec target/release/fabula up --build "$@"

@@ -1,0 +1,313 @@
+//! Test harness: builds the wasm side once, starts the Fabula host in-process on an ephemeral
+//! port with real components, and drives it over HTTP.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use fabula_host::app::AppOptions;
+use fabula_host::engine::EngineOptions;
+use fabula_host::logs::AccessLog;
+use fabula_host::redis::{QueueMode, RetryPolicy};
+use fabula_host::serve::Running;
+
+/// Every wasm package the tests run: the app's components and the host fixtures.
+const WASM_PACKAGES: &[&str] = &["health", "stories-api", "conformance-http", "conformance-redis"];
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Builds every component once per test process (a no-op when up to date).
+pub fn ensure_wasm_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(repo_root())
+            .args(["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "component"]);
+        for p in WASM_PACKAGES {
+            cmd.args(["-p", p]);
+        }
+        let status = cmd.status().expect("cannot run cargo to build the components");
+        assert!(status.success(), "building the wasm components failed");
+    });
+}
+
+/// How to start a host for a test.
+pub struct TestAppBuilder {
+    options: AppOptions,
+    state_dir: Option<PathBuf>,
+}
+
+impl TestAppBuilder {
+    /// The host-conformance fixture app (`tests/fixtures/apps/conformance`).
+    pub fn conformance() -> Self {
+        let dir = repo_root().join("tests/fixtures/apps/conformance");
+        let mut b = Self::new(dir.join("spin.toml"));
+        b.options.runtime_config_path = Some(dir.join("runtime-config.toml"));
+        b
+    }
+
+    /// Fabula itself (the repository's `spin.toml`).
+    pub fn fabula() -> Self {
+        Self::new(repo_root().join("spin.toml"))
+    }
+
+    /// Any manifest.
+    pub fn new(manifest: PathBuf) -> Self {
+        TestAppBuilder {
+            options: AppOptions {
+                manifest_path: manifest,
+                runtime_config_path: None,
+                variables: Vec::new(),
+                state_dir: None,
+                queue_mode: QueueMode::Embedded,
+                engine: EngineOptions {
+                    max_instances: 64,
+                    cache_dir: Some(repo_root().join("target/fabula-test-cache")),
+                    ..EngineOptions::default()
+                },
+                request_timeout: Duration::from_secs(20),
+                message_timeout: Duration::from_secs(20),
+                retry: RetryPolicy {
+                    max_attempts: 3,
+                    initial_backoff: Duration::from_millis(20),
+                    max_backoff: Duration::from_millis(100),
+                },
+                sqlite_init: Vec::new(),
+                key_values: Vec::new(),
+            },
+            state_dir: None,
+        }
+    }
+
+    /// Sets an application variable (`--variable`).
+    pub fn variable(mut self, name: &str, value: &str) -> Self {
+        self.options.variables.push((name.into(), value.into()));
+        self
+    }
+
+    /// Runs SQL before serving (`--sqlite`).
+    pub fn sqlite(mut self, statement: &str) -> Self {
+        self.options.sqlite_init.push(statement.into());
+        self
+    }
+
+    /// Sets a key before serving (`--key-value`).
+    pub fn key_value(mut self, key: &str, value: &str) -> Self {
+        self.options.key_values.push((key.into(), value.into()));
+        self
+    }
+
+    /// Reuses a state folder (to test restarts).
+    pub fn state_dir(mut self, dir: &Path) -> Self {
+        self.state_dir = Some(dir.to_owned());
+        self
+    }
+
+    /// Sets the per-request time limit.
+    pub fn request_timeout(mut self, limit: Duration) -> Self {
+        self.options.request_timeout = limit;
+        self
+    }
+
+    /// Sets the per-instance memory limit.
+    pub fn memory_limit_mb(mut self, mb: usize) -> Self {
+        self.options.engine.memory_limit = mb << 20;
+        self
+    }
+
+    /// Sets the queue's first retry delay (later ones double, up to ten times this).
+    pub fn retry_backoff(mut self, initial: Duration) -> Self {
+        self.options.retry.initial_backoff = initial;
+        self.options.retry.max_backoff = initial * 10;
+        self
+    }
+
+    /// Selects the queue.
+    pub fn queue(mut self, mode: QueueMode) -> Self {
+        self.options.queue_mode = mode;
+        self
+    }
+
+    /// Starts the host, or returns why it refused to start.
+    pub fn try_start(mut self) -> anyhow::Result<TestApp> {
+        ensure_wasm_built();
+        let temp = match &self.state_dir {
+            Some(_) => None,
+            None => Some(tempfile::tempdir()?),
+        };
+        let state_dir = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| temp.as_ref().expect("temp dir").path().to_owned());
+        self.options.state_dir = Some(state_dir.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listen: SocketAddr = "127.0.0.1:0".parse()?;
+        let access_log = AccessLog::open(&state_dir.join("access.log").to_string_lossy())?;
+        let running = runtime.block_on(fabula_host::serve::start(self.options, listen, access_log))?;
+        Ok(TestApp {
+            base: format!("http://{}", running.addr),
+            state_dir,
+            running: Some(running),
+            runtime,
+            _temp: temp,
+        })
+    }
+
+    /// Starts the host; panics with the reason if it refuses.
+    pub fn start(self) -> TestApp {
+        self.try_start().unwrap_or_else(|e| panic!("the host did not start: {e:#}"))
+    }
+}
+
+/// A host running for one test; stopped when dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The state folder (`.spin` equivalent).
+    pub state_dir: PathBuf,
+    running: Option<Running>,
+    runtime: tokio::runtime::Runtime,
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics with the body if it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    })
+}
+
+impl TestApp {
+    /// Sends a request with optional headers and body.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> TestResponse {
+        let url = format!("{}{}", self.base, path);
+        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).expect("valid request");
+        let mut response = agent()
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body failed: {e}"));
+        TestResponse { status, headers, body }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> TestResponse {
+        self.request("GET", path, &[], None)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> TestResponse {
+        let bytes = serde_json::to_vec(body).expect("json");
+        self.request("POST", path, &[("content-type", "application/json")], Some(&bytes))
+    }
+
+    /// Polls `check` until it returns `Some`, or panics after `limit`.
+    pub fn wait_for<T>(&self, limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Stops the host and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = self.runtime.block_on(running.stop());
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Replaces ids, times and request ids in a JSON value so snapshots are stable.
+pub fn redact(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let redacted = match k.as_str() {
+                        "id" | "request_id" => Value::String("[id]".into()),
+                        "created_at" | "updated_at" => Value::String("[time]".into()),
+                        "next_cursor" if !v.is_null() => Value::String("[cursor]".into()),
+                        _ => redact(v),
+                    };
+                    (k.clone(), redacted)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}

@@ -10,11 +10,10 @@ rustup target add wasm32-wasip2 >/dev/null 2>&1 || true   # also pinned in rust-
 
 echo "== building the wasm components (one build)"
 cargo build --target wasm32-wasip2 --profile component \
-  -p health -p stories-api -p conformance-http -p conformance-redis
+  -p health -p stories-api -p tenants-api -p conformance-http -p conformance-redis
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
-echo "== cargo test"
-cargo test --workspace --exclude health --exclude stories-api \
-  --exclude conformance-http --exclude conformance-redis "$@"
+echo "== cargo test (native: host, domain, adapter, loadgen, integration tests)"
+cargo test "$@"

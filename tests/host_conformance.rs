@@ -55,14 +55,25 @@ fn spin_request_headers_are_set() {
     let app = conformance();
     let h = app.get("/headers/extra?q=1").json();
     let port = app.base.rsplit(':').next().unwrap();
-    assert_eq!(h["spin-full-url"], format!("http://127.0.0.1:{port}/headers/extra?q=1"));
+    assert_eq!(
+        h["spin-full-url"],
+        format!("http://127.0.0.1:{port}/headers/extra?q=1")
+    );
     assert_eq!(h["spin-base-path"], "/");
-    assert!(h["spin-client-addr"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(
+        h["spin-client-addr"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
     assert!(h["spin-matched-route"].is_string());
     assert!(h["spin-component-route"].is_string());
     assert!(h["spin-raw-component-route"].is_string());
     assert!(h["spin-path-info"].is_string());
-    assert!(h["x-request-id"].is_string(), "the host gives every request an id");
+    assert!(
+        h["x-request-id"].is_string(),
+        "the host gives every request an id"
+    );
 }
 
 #[test]
@@ -71,9 +82,19 @@ fn the_most_specific_route_wins() {
     let cases = [
         ("/headers", "/headers/...", "", vec![]),
         ("/headers/exact", "/headers/exact", "", vec![]),
-        ("/headers/a/b", "/headers/:first/:second", "", vec![("first", "a"), ("second", "b")]),
+        (
+            "/headers/a/b",
+            "/headers/:first/:second",
+            "",
+            vec![("first", "a"), ("second", "b")],
+        ),
         ("/headers/a/b/c", "/headers/...", "/a/b/c", vec![]),
-        ("/headers/u1/files/x/y", "/headers/:user_id/files/...", "/x/y", vec![("user-id", "u1")]),
+        (
+            "/headers/u1/files/x/y",
+            "/headers/:user_id/files/...",
+            "/x/y",
+            vec![("user-id", "u1")],
+        ),
     ];
     for (path, route, path_info, params) in cases {
         let h = app.get(path).json();
@@ -96,7 +117,10 @@ fn unrouted_path_is_a_json_404() {
     assert_eq!(r.status, 404);
     let body = r.json();
     assert_eq!(body["error"]["code"], "not_found");
-    assert_eq!(body["error"]["request_id"].as_str(), r.header("x-request-id"));
+    assert_eq!(
+        body["error"]["request_id"].as_str(),
+        r.header("x-request-id")
+    );
 }
 
 #[test]
@@ -152,18 +176,35 @@ fn key_value_round_trip_and_permissions() {
 #[test]
 fn key_value_persists_across_restart_in_spins_file() {
     let state = tempfile::tempdir().unwrap();
-    let app = TestAppBuilder::conformance().state_dir(state.path()).start();
-    post(&app, "/kv/ops?store=default", json!({"ops": [{"op": "set", "key": "survivor", "value": "yes"}]}));
+    let app = TestAppBuilder::conformance()
+        .state_dir(state.path())
+        .start();
+    post(
+        &app,
+        "/kv/ops?store=default",
+        json!({"ops": [{"op": "set", "key": "survivor", "value": "yes"}]}),
+    );
     app.stop();
-    assert!(state.path().join("sqlite_key_value.db").exists(), "Spin's file name");
-    let app = TestAppBuilder::conformance().state_dir(state.path()).start();
-    let out = post(&app, "/kv/ops?store=default", json!({"ops": [{"op": "get", "key": "survivor"}]}));
+    assert!(
+        state.path().join("sqlite_key_value.db").exists(),
+        "Spin's file name"
+    );
+    let app = TestAppBuilder::conformance()
+        .state_dir(state.path())
+        .start();
+    let out = post(
+        &app,
+        "/kv/ops?store=default",
+        json!({"ops": [{"op": "get", "key": "survivor"}]}),
+    );
     assert!(out["results"][0].to_string().contains("yes"), "{out}");
 }
 
 #[test]
 fn key_value_cli_seed_is_visible() {
-    let app = TestAppBuilder::conformance().key_value("bench", "seeded").start();
+    let app = TestAppBuilder::conformance()
+        .key_value("bench", "seeded")
+        .start();
     assert_eq!(app.get("/kv").text(), "seeded");
 }
 
@@ -184,24 +225,42 @@ fn sqlite_binds_parameters_and_enforces_labels() {
     let denied = app.get("/sqlite/open?db=forbidden").json();
     assert_eq!(denied["error"], "access-denied", "{denied}");
 
-    post(&app, "/sqlite/execute?db=default", json!({"sql": "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, s TEXT, r REAL, b BLOB)", "params": []}));
+    post(
+        &app,
+        "/sqlite/execute?db=default",
+        json!({"sql": "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, s TEXT, r REAL, b BLOB)", "params": []}),
+    );
     let evil = "x'); DROP TABLE t; --";
-    post(&app, "/sqlite/execute?db=default", json!({"sql": "INSERT INTO t (id, s, r, b) VALUES (?, ?, ?, ?)", "params": [1, evil, 2.5, {"blob_base64": "AAEC"}]}));
-    let out = post(&app, "/sqlite/execute?db=default", json!({"sql": "SELECT s, r, b, id FROM t WHERE id = ?", "params": [1]}));
+    post(
+        &app,
+        "/sqlite/execute?db=default",
+        json!({"sql": "INSERT INTO t (id, s, r, b) VALUES (?, ?, ?, ?)", "params": [1, evil, 2.5, {"blob_base64": "AAEC"}]}),
+    );
+    let out = post(
+        &app,
+        "/sqlite/execute?db=default",
+        json!({"sql": "SELECT s, r, b, id FROM t WHERE id = ?", "params": [1]}),
+    );
     assert_eq!(out["ok"], true, "{out}");
     let row = &out["rows"][0];
     assert_eq!(row[0], evil, "the string came back verbatim: {out}");
     assert_eq!(row[1], 2.5);
     assert!(row[2].to_string().contains("AAEC"), "{out}");
     assert_eq!(row[3], 1);
-    let err = post(&app, "/sqlite/execute?db=default", json!({"sql": "SELEC nonsense", "params": []}));
+    let err = post(
+        &app,
+        "/sqlite/execute?db=default",
+        json!({"sql": "SELEC nonsense", "params": []}),
+    );
     assert_eq!(err["ok"], false, "{err}");
 }
 
 #[test]
 fn sqlite_seed_file_runs_before_serving() {
     let seed = repo_root().join("tests/fixtures/apps/conformance/seed.sql");
-    let app = TestAppBuilder::conformance().sqlite(&format!("@{}", seed.display())).start();
+    let app = TestAppBuilder::conformance()
+        .sqlite(&format!("@{}", seed.display()))
+        .start();
     let r = app.get("/sql");
     assert_eq!(r.status, 200);
     assert!(!r.text().is_empty());
@@ -221,13 +280,21 @@ fn unknown_sqlite_label_fails_start_up() {
 fn variables_resolve_defaults_templates_and_overrides() {
     let app = conformance();
     assert_eq!(app.get("/variables/greeting").json()["value"], "hello");
-    assert_eq!(app.get("/variables/composed").json()["value"], "prefix-hello-suffix");
+    assert_eq!(
+        app.get("/variables/composed").json()["value"],
+        "prefix-hello-suffix"
+    );
     let undefined = app.get("/variables/not_mine").json();
     assert_eq!(undefined["error"], "undefined", "{undefined}");
     drop(app);
 
-    let app = TestAppBuilder::conformance().variable("greeting", "bonjour").start();
-    assert_eq!(app.get("/variables/composed").json()["value"], "prefix-bonjour-suffix");
+    let app = TestAppBuilder::conformance()
+        .variable("greeting", "bonjour")
+        .start();
+    assert_eq!(
+        app.get("/variables/composed").json()["value"],
+        "prefix-bonjour-suffix"
+    );
 }
 
 #[test]
@@ -247,7 +314,11 @@ fn environment_provider_overrides_defaults() {
 #[test]
 fn missing_required_variable_fails_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest_with(dir.path(), "[variables]\nmust_have = { required = true }", "");
+    let manifest = manifest_with(
+        dir.path(),
+        "[variables]\nmust_have = { required = true }",
+        "",
+    );
     let err = start_error(TestAppBuilder::new(manifest));
     assert!(err.contains("must_have"), "{err}");
 }
@@ -258,17 +329,35 @@ fn missing_required_variable_fails_start_up() {
 fn outbound_http_reaches_allowed_hosts_only() {
     let app = conformance();
     let port = app.base.rsplit(':').next().unwrap().to_owned();
-    let ok = app.get(&format!("/outbound?url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhello")).json();
+    let ok = app
+        .get(&format!(
+            "/outbound?url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhello"
+        ))
+        .json();
     assert_eq!(ok["ok"], true, "{ok}");
     assert_eq!(ok["status"], 200);
     assert_eq!(ok["body"], "ok");
 
     // 127.0.0.2 is loopback too, but not in allowed_outbound_hosts: refused before any traffic.
     let started = std::time::Instant::now();
-    let denied = app.get(&format!("/outbound?url=http%3A%2F%2F127.0.0.2%3A{port}%2Fhello")).json();
+    let denied = app
+        .get(&format!(
+            "/outbound?url=http%3A%2F%2F127.0.0.2%3A{port}%2Fhello"
+        ))
+        .json();
     assert_eq!(denied["ok"], false, "{denied}");
-    assert!(denied["error"].as_str().unwrap().to_lowercase().contains("denied"), "{denied}");
-    assert!(started.elapsed() < Duration::from_secs(5), "refusal must be fast, not a hang");
+    assert!(
+        denied["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("denied"),
+        "{denied}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refusal must be fast, not a hang"
+    );
 }
 
 // ---- LLM ---------------------------------------------------------------------------------
@@ -294,7 +383,9 @@ fn a_trap_is_a_500_for_that_request_only() {
 
 #[test]
 fn a_runaway_component_is_stopped_by_the_time_limit() {
-    let app = TestAppBuilder::conformance().request_timeout(Duration::from_millis(500)).start();
+    let app = TestAppBuilder::conformance()
+        .request_timeout(Duration::from_millis(500))
+        .start();
     let started = std::time::Instant::now();
     let r = app.get("/spin");
     assert_eq!(r.status, 500);

@@ -14,11 +14,20 @@ use fabula_host::redis::{QueueMode, RetryPolicy};
 use fabula_host::serve::Running;
 
 /// Every wasm package the tests run: the app's components and the host fixtures.
-const WASM_PACKAGES: &[&str] = &["health", "stories-api", "conformance-http", "conformance-redis"];
+const WASM_PACKAGES: &[&str] = &[
+    "health",
+    "stories-api",
+    "tenants-api",
+    "conformance-http",
+    "conformance-redis",
+];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// Builds every component once per test process (a no-op when up to date).
@@ -27,15 +36,26 @@ pub fn ensure_wasm_built() {
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.current_dir(repo_root())
-            .args(["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "component"]);
+        cmd.current_dir(repo_root()).args([
+            "build",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "component",
+        ]);
         for p in WASM_PACKAGES {
             cmd.args(["-p", p]);
         }
-        let status = cmd.status().expect("cannot run cargo to build the components");
+        let status = cmd
+            .status()
+            .expect("cannot run cargo to build the components");
         assert!(status.success(), "building the wasm components failed");
     });
 }
+
+/// The operator token (`admin_token`) test apps are started with by [`TestAppBuilder::with_operator`].
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
 
 /// How to start a host for a test.
 pub struct TestAppBuilder {
@@ -83,6 +103,11 @@ impl TestAppBuilder {
             },
             state_dir: None,
         }
+    }
+
+    /// Enables the operator token [`OPERATOR_TOKEN`] (the `admin_token` variable).
+    pub fn with_operator(self) -> Self {
+        self.variable("admin_token", OPERATOR_TOKEN)
     }
 
     /// Sets an application variable (`--variable`).
@@ -152,9 +177,11 @@ impl TestAppBuilder {
             .build()?;
         let listen: SocketAddr = "127.0.0.1:0".parse()?;
         let access_log = AccessLog::open(&state_dir.join("access.log").to_string_lossy())?;
-        let running = runtime.block_on(fabula_host::serve::start(self.options, listen, access_log))?;
+        let running =
+            runtime.block_on(fabula_host::serve::start(self.options, listen, access_log))?;
         Ok(TestApp {
             base: format!("http://{}", running.addr),
+            bearer: None,
             state_dir,
             running: Some(running),
             runtime,
@@ -164,7 +191,8 @@ impl TestAppBuilder {
 
     /// Starts the host; panics with the reason if it refuses.
     pub fn start(self) -> TestApp {
-        self.try_start().unwrap_or_else(|e| panic!("the host did not start: {e:#}"))
+        self.try_start()
+            .unwrap_or_else(|e| panic!("the host did not start: {e:#}"))
     }
 }
 
@@ -174,6 +202,8 @@ pub struct TestApp {
     pub base: String,
     /// The state folder (`.spin` equivalent).
     pub state_dir: PathBuf,
+    /// Sent as `Authorization: Bearer …` when a request names no `authorization` header.
+    bearer: Option<String>,
     running: Option<Running>,
     runtime: tokio::runtime::Runtime,
     _temp: Option<tempfile::TempDir>,
@@ -224,13 +254,28 @@ fn agent() -> &'static ureq::Agent {
 
 impl TestApp {
     /// Sends a request with optional headers and body.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> TestResponse {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> TestResponse {
         let url = format!("{}{}", self.base, path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).expect("valid request");
+        if let Some(bearer) = &self.bearer
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            builder = builder.header("authorization", format!("Bearer {bearer}"));
+        }
+        let request = builder
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .expect("valid request");
         let mut response = agent()
             .run(request)
             .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
@@ -246,7 +291,11 @@ impl TestApp {
             .limit(64 << 20)
             .read_to_vec()
             .unwrap_or_else(|e| panic!("{method} {path}: reading the body failed: {e}"));
-        TestResponse { status, headers, body }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// `GET path`.
@@ -257,17 +306,88 @@ impl TestApp {
     /// `POST path` with a JSON body.
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> TestResponse {
         let bytes = serde_json::to_vec(body).expect("json");
-        self.request("POST", path, &[("content-type", "application/json")], Some(&bytes))
+        self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            Some(&bytes),
+        )
+    }
+
+    /// Sends `body` over a raw connection and reads the answer even when the server answers
+    /// and closes before the body is fully sent (as for a 413), which HTTP clients that stop
+    /// at a failed write cannot do. Headers are sent as given, plus the default bearer.
+    pub fn request_tolerating_early_answer(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> TestResponse {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(bearer) = &self.bearer {
+            head.push_str(&format!("authorization: Bearer {bearer}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("send head");
+        for chunk in body.chunks(64 << 10) {
+            if stream.write_all(chunk).is_err() {
+                break; // the server has answered and closed: read what it said
+            }
+        }
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        parse_response(&raw)
+            .unwrap_or_else(|| panic!("no HTTP response: {}", String::from_utf8_lossy(&raw)))
+    }
+
+    /// With the operator token, creates a tenant of `tier` and a key with `role` in it, and
+    /// makes that key the default credential of every later request; returns the tenant id.
+    pub fn sign_in_as_new_tenant(&mut self, tier: &str, role: &str) -> String {
+        let operator = [("authorization", format!("Bearer {OPERATOR_TOKEN}"))];
+        let op: Vec<(&str, &str)> = operator.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let json_op: Vec<(&str, &str)> = op
+            .iter()
+            .copied()
+            .chain([("content-type", "application/json")])
+            .collect();
+        let body = serde_json::json!({"name": "Test tenant", "tier": tier}).to_string();
+        let tenant = self.request("POST", "/api/v1/tenants", &json_op, Some(body.as_bytes()));
+        assert_eq!(tenant.status, 201, "creating a tenant: {}", tenant.text());
+        let tenant_id = tenant.json()["id"].as_str().expect("tenant id").to_owned();
+        let body = serde_json::json!({"name": "test key", "role": role, "tenant_id": tenant_id})
+            .to_string();
+        let key = self.request("POST", "/api/v1/api-keys", &json_op, Some(body.as_bytes()));
+        assert_eq!(key.status, 201, "creating a key: {}", key.text());
+        self.bearer = Some(key.json()["key"].as_str().expect("key").to_owned());
+        tenant_id
     }
 
     /// Polls `check` until it returns `Some`, or panics after `limit`.
-    pub fn wait_for<T>(&self, limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    pub fn wait_for<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(v) = check() {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {limit:?} waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -288,6 +408,44 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Parses a whole HTTP/1.1 response (content-length, chunked, or read-to-close body).
+fn parse_response(raw: &[u8]) -> Option<TestResponse> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.lines();
+    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut rest = &raw[end + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        let mut body = Vec::new();
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.trim(), 16)
+                    .ok()?;
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break body;
+            }
+            body.extend_from_slice(rest.get(..size)?);
+            rest = rest.get(size + 2..)?;
+        }
+    } else {
+        rest.to_vec()
+    };
+    Some(TestResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Replaces ids, times and request ids in a JSON value so snapshots are stable.

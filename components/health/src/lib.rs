@@ -60,7 +60,7 @@ fn passed(req: &Request, name: &str, result: Result<(), impl Display>) -> bool {
             log(
                 Level::Error,
                 request_id(req),
-                format_args!("readyz: {name}: {e}"),
+                format_args!("readyz: {name} check failed: {e}"),
             );
             false
         }

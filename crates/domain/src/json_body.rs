@@ -2,6 +2,7 @@
 //! field-level errors where the failing field is known.
 
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer};
 
 use crate::validation::{FieldCode, FieldError, ValidationError};
 
@@ -82,6 +83,16 @@ pub fn classify_json_error(err: &serde_path_to_error::Error<serde_json::Error>) 
         FieldError::new(echo(&path), FieldCode::InvalidValue, "has an invalid value")
     };
     BodyError::Invalid(field_error.into())
+}
+
+/// Deserialises a field that is present (possibly `null`) as `Some(value)`, so that
+/// with `#[serde(default)]` an absent field (`None`) differs from `null` (`Some(None)`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// The serde_json message without its ` at line L column C` suffix.

@@ -28,6 +28,21 @@ impl Timestamp {
         Self(DateTime::from_timestamp_millis(millis).unwrap_or(at))
     }
 
+    /// The instant `millis` milliseconds after the Unix epoch (clamped to chrono's range).
+    pub fn from_unix_millis(millis: i64) -> Self {
+        Self(DateTime::from_timestamp_millis(millis).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    /// This instant moved by `millis` milliseconds (negative: earlier), saturating.
+    pub fn plus_millis(self, millis: i64) -> Self {
+        Self::from_unix_millis(self.unix_millis().saturating_add(millis))
+    }
+
     /// Parses any RFC 3339 timestamp (any offset) into UTC.
     pub fn parse(text: &str) -> Result<Self, InvalidTimestamp> {
         DateTime::parse_from_rfc3339(text)
@@ -71,6 +86,17 @@ mod tests {
     fn rejects_non_rfc3339() {
         assert!(Timestamp::parse("yesterday").is_err());
         assert!(Timestamp::parse("2025-01-31 12:00:00").is_err());
+    }
+
+    #[test]
+    fn unix_millis_round_trip_and_shift() {
+        let at = Timestamp::parse("2025-01-31T12:00:00.250Z").unwrap();
+        assert_eq!(Timestamp::from_unix_millis(at.unix_millis()), at);
+        assert_eq!(at.plus_millis(-250).to_string(), "2025-01-31T12:00:00.000Z");
+        assert_eq!(
+            at.plus_millis(86_400_000).to_string(),
+            "2025-02-01T12:00:00.250Z"
+        );
     }
 
     #[test]

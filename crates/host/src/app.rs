@@ -3,8 +3,9 @@
 //! [`Store`] for a request or a message is the only per-call work.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -86,6 +87,7 @@ pub struct App {
     outbound: OutboundFactor,
     redis: RedisFactor,
     llm: LlmFactor,
+    self_addr: OnceLock<SocketAddr>,
     _epoch: EpochTicker,
 }
 
@@ -109,7 +111,9 @@ impl App {
         let kv = KvFactor::new(&runtime_config, &state_dir, &manifest.components)?;
         let sqlite = SqliteFactor::new(&runtime_config, &state_dir, &manifest.components)?;
         let llm = LlmFactor::new(&runtime_config, &manifest)?;
-        let redis = RedisFactor::new(redis_config(&manifest, &variables, &outbound, options, &state_dir)?)?;
+        let redis = RedisFactor::new(redis_config(
+            &manifest, &variables, &outbound, options, &state_dir,
+        )?)?;
 
         for statement in &options.sqlite_init {
             let sql = match statement.strip_prefix('@') {
@@ -117,10 +121,13 @@ impl App {
                     .with_context(|| format!("--sqlite: cannot read {file}"))?,
                 None => statement.clone(),
             };
-            sqlite.execute_batch("default", &sql).context("--sqlite failed")?;
+            sqlite
+                .execute_batch("default", &sql)
+                .context("--sqlite failed")?;
         }
         for (key, value) in &options.key_values {
-            kv.set("default", key, value.as_bytes()).context("--key-value failed")?;
+            kv.set("default", key, value.as_bytes())
+                .context("--key-value failed")?;
         }
 
         let engine = engine::build_engine(&options.engine)?;
@@ -130,7 +137,14 @@ impl App {
         let log_dir = state_dir.join("logs");
         let mut components = HashMap::new();
         for id in manifest.triggered_components() {
-            let loaded = load_one(&engine, &linker, &manifest, id, cache_dir.as_deref(), &log_dir)?;
+            let loaded = load_one(
+                &engine,
+                &linker,
+                &manifest,
+                id,
+                cache_dir.as_deref(),
+                &log_dir,
+            )?;
             components.insert(id.to_owned(), loaded);
         }
         for trigger in &manifest.http_triggers {
@@ -165,6 +179,7 @@ impl App {
             outbound,
             redis,
             llm,
+            self_addr: OnceLock::new(),
             _epoch: epoch,
         })
     }
@@ -184,8 +199,17 @@ impl App {
         self.variables.secret_values()
     }
 
+    /// Records where the HTTP trigger listens, so `http://self` requests reach this app.
+    pub fn set_self_addr(&self, addr: SocketAddr) {
+        let _ = self.self_addr.set(addr);
+    }
+
     /// A fresh store for one run of `component`, limited to `time_limit`.
-    pub fn new_store(&self, component: &LoadedComponent, time_limit: Duration) -> Store<InstanceState> {
+    pub fn new_store(
+        &self,
+        component: &LoadedComponent,
+        time_limit: Duration,
+    ) -> Store<InstanceState> {
         let id = component.id.as_ref();
         let mut wasi = WasiCtx::builder();
         wasi.stdout(component.logs.stdout.clone())
@@ -196,7 +220,7 @@ impl App {
             table: ResourceTable::new(),
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            outbound_http: OutboundHttp::new(component.id.clone(), self.outbound.allowed_hosts(id)),
+            outbound_http: self.outbound_http(component),
             kv: self.kv.instance(id),
             sqlite: self.sqlite.instance(id),
             variables: self.variables.instance(id),
@@ -212,6 +236,19 @@ impl App {
         store.limiter(|s| &mut s.limits);
         engine::set_time_limit(&mut store, time_limit);
         store
+    }
+}
+
+impl App {
+    fn outbound_http(&self, component: &LoadedComponent) -> OutboundHttp {
+        let hooks = OutboundHttp::new(
+            component.id.clone(),
+            self.outbound.allowed_hosts(&component.id),
+        );
+        match self.self_addr.get() {
+            Some(addr) => hooks.with_self_addr(*addr),
+            None => hooks,
+        }
     }
 }
 
@@ -250,12 +287,18 @@ fn load_one(
     let pre = linker
         .instantiate_pre(&component)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("component `{id}` imports something the Fabula host does not provide"))?;
+        .with_context(|| {
+            format!("component `{id}` imports something the Fabula host does not provide")
+        })?;
     Ok(LoadedComponent {
         id: Arc::from(id),
         http: ProxyPre::new(pre.clone()).ok(),
         redis: RedisHandlerPre::new(pre).ok(),
-        environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        environment: decl
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         logs: ComponentLogs::open(log_dir, id)?,
     })
 }
@@ -267,15 +310,28 @@ fn redis_config(
     options: &AppOptions,
     state_dir: &Path,
 ) -> anyhow::Result<RedisConfig> {
-    let app_address = manifest.application.trigger.redis.as_ref().map(|r| r.address.as_str());
+    let app_address = manifest
+        .application
+        .trigger
+        .redis
+        .as_ref()
+        .map(|r| r.address.as_str());
     let mut subscriptions = Vec::new();
     for (index, trigger) in manifest.redis_triggers.iter().enumerate() {
         let place = || format!("trigger.redis[{index}]");
-        let address = trigger.address.as_deref().or(app_address).with_context(place)?;
+        let address = trigger
+            .address
+            .as_deref()
+            .or(app_address)
+            .with_context(place)?;
         subscriptions.push(Subscription {
-            channel: variables.resolve_app_template(&trigger.channel).with_context(place)?,
+            channel: variables
+                .resolve_app_template(&trigger.channel)
+                .with_context(place)?,
             component_id: trigger.component.clone(),
-            address: variables.resolve_app_template(address).with_context(place)?,
+            address: variables
+                .resolve_app_template(address)
+                .with_context(place)?,
         });
     }
     let allowed_hosts = manifest

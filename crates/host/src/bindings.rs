@@ -1,4 +1,5 @@
-//! Host-side bindings for the Spin 2.0 interfaces (WIT in `wit/deps/`, see `wit/deps/ORIGIN.md`).
+//! Host-side bindings for the Spin 2.0 interfaces and `wasi:keyvalue@0.2.0-draft2` (WIT in
+//! `wit/deps/`, see `wit/deps/ORIGIN.md`).
 
 wasmtime::component::bindgen!({
     path: "../../wit",
@@ -9,6 +10,8 @@ wasmtime::component::bindgen!({
         "fermyon:spin/key-value@2.0.0.store": crate::kv::StoreHandle,
         "fermyon:spin/sqlite@2.0.0.connection": crate::sqlite::ConnectionHandle,
         "fermyon:spin/redis@2.0.0.connection": crate::redis::ConnectionHandle,
+        "wasi:keyvalue/store@0.2.0-draft2.bucket": crate::kv::wasi_keyvalue::BucketHandle,
+        "wasi:keyvalue/atomics@0.2.0-draft2.cas": crate::kv::wasi_keyvalue::CasHandle,
     },
 });
 

@@ -29,10 +29,18 @@ pub fn build(manifest: &Manifest, only: &[String]) -> anyhow::Result<()> {
             None => manifest.app_dir.clone(),
         };
         for command in build.command.commands() {
-            eprintln!("[{}/{total}] Building component {id} with `{command}`", n + 1);
+            eprintln!(
+                "[{}/{total}] Building component {id} with `{command}`",
+                n + 1
+            );
             let started = Instant::now();
-            run_shell(command, &dir).with_context(|| format!("building component `{id}` failed"))?;
-            eprintln!("[{}/{total}] Built {id} in {:.1}s", n + 1, started.elapsed().as_secs_f64());
+            run_shell(command, &dir)
+                .with_context(|| format!("building component `{id}` failed"))?;
+            eprintln!(
+                "[{}/{total}] Built {id} in {:.1}s",
+                n + 1,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     eprintln!("Finished building all components");

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline,
+};
 
 /// How often the epoch advances; the granularity of time limits and of yielding to other tasks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -124,7 +126,11 @@ pub fn set_time_limit<T: Send>(store: &mut wasmtime::Store<T>, limit: Duration) 
 
 /// Loads a component, from the compiled-code cache when it holds this exact Wasm for this
 /// exact engine, otherwise compiling it and filling the cache.
-pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Component> {
+pub fn load_component(
+    engine: &Engine,
+    wasm_path: &Path,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Component> {
     let bytes = std::fs::read(wasm_path)
         .with_context(|| format!("cannot read component {}", wasm_path.display()))?;
     let Some(cache_dir) = cache_dir else {
@@ -136,7 +142,9 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path
         // compatibility hash (part of the file name), in a folder only this host writes.
         match unsafe { Component::deserialize_file(engine, &cached) } {
             Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!(file = %cached.display(), error = %e, "ignoring unusable cache entry"),
+            Err(e) => {
+                tracing::warn!(file = %cached.display(), error = %e, "ignoring unusable cache entry")
+            }
         }
     }
     let component = compile(engine, &bytes, wasm_path)?;
@@ -164,7 +172,9 @@ fn write_cache(component: &Component, dir: &Path, target: &Path) -> anyhow::Resu
 /// settings), so a cache entry is never used by an engine that could not run it.
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let mut sha = Sha256::new();
     sha.update(bytes);
     sha.update(engine_hash.finish().to_le_bytes());
@@ -188,7 +198,11 @@ mod tests {
         let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
         assert_eq!(entries.len(), 1, "one compiled entry");
         load_component(&engine, &wasm, Some(&cache)).unwrap();
-        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1, "reused, not rewritten");
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            1,
+            "reused, not rewritten"
+        );
     }
 
     #[test]

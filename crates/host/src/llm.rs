@@ -44,8 +44,9 @@ impl LlmFactor {
     pub fn new(rc: &RuntimeConfig, manifest: &Manifest) -> anyhow::Result<Self> {
         let backend = match &rc.llm_compute {
             None => Backend::None,
-            Some(LlmComputeConfig::RemoteHttp { url, .. }) => {
-                tracing::warn!(%url, "{REMOTE_HTTP_UNSUPPORTED}: LLM calls will fail");
+            // Neither the URL nor the token is logged: either may hold a credential.
+            Some(LlmComputeConfig::RemoteHttp { .. }) => {
+                tracing::warn!("{REMOTE_HTTP_UNSUPPORTED}: LLM calls will fail");
                 Backend::RemoteHttp
             }
         };

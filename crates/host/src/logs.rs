@@ -33,7 +33,10 @@ impl ComponentLogs {
                 .with_context(|| format!("cannot open {}", path.display()))?;
             Ok(OutputFile::new(file))
         };
-        Ok(ComponentLogs { stdout: open("stdout")?, stderr: open("stderr")? })
+        Ok(ComponentLogs {
+            stdout: open("stdout")?,
+            stderr: open("stderr")?,
+        })
     }
 }
 
@@ -77,13 +80,17 @@ impl AccessLog {
                     .with_context(|| format!("cannot open access log {path}"))?,
             )),
         };
-        Ok(AccessLog { sink: sink.map(Mutex::new) })
+        Ok(AccessLog {
+            sink: sink.map(Mutex::new),
+        })
     }
 
     /// Writes one line; a failed write is dropped rather than failing the request.
     pub fn record(&self, record: &AccessRecord<'_>) {
         let Some(sink) = &self.sink else { return };
-        let Ok(mut line) = serde_json::to_vec(record) else { return };
+        let Ok(mut line) = serde_json::to_vec(record) else {
+            return;
+        };
         line.push(b'\n');
         if let Ok(mut sink) = sink.lock() {
             let _ = sink.write_all(&line);
@@ -113,8 +120,10 @@ mod tests {
             });
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<serde_json::Value> =
-            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1]["status"], 404);
         assert_eq!(lines[0]["request_id"], "r1");

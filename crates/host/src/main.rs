@@ -116,7 +116,8 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FABULA_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("FABULA_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -131,11 +132,16 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build { manifest, components } => {
-            fabula_host::builder::build(&Manifest::load(&manifest)?, &components)
-        }
+        Command::Build {
+            manifest,
+            components,
+        } => fabula_host::builder::build(&Manifest::load(&manifest)?, &components),
         Command::Up(args) => up(args),
-        Command::Queue { manifest, state_dir, requeue } => {
+        Command::Queue {
+            manifest,
+            state_dir,
+            requeue,
+        } => {
             let manifest = Manifest::load(&manifest)?;
             let state_dir = state_dir.unwrap_or_else(|| manifest.app_dir.join(".spin"));
             if let Some(id) = requeue {
@@ -157,7 +163,9 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         fabula_host::builder::build(&manifest, &[])?;
     }
     let state_dir = args.state_dir.clone();
-    let cache_root = state_dir.clone().unwrap_or_else(|| manifest.app_dir.join(".spin"));
+    let cache_root = state_dir
+        .clone()
+        .unwrap_or_else(|| manifest.app_dir.join(".spin"));
     let options = AppOptions {
         manifest_path: args.manifest.clone(),
         runtime_config_path: args.runtime_config_file.clone(),
@@ -175,7 +183,10 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         },
         request_timeout: seconds(args.request_timeout, "--request-timeout")?,
         message_timeout: seconds(args.message_timeout, "--message-timeout")?,
-        retry: RetryPolicy { max_attempts: args.max_attempts.max(1), ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            max_attempts: args.max_attempts.max(1),
+            ..RetryPolicy::default()
+        },
         sqlite_init: args.sqlite.clone(),
         key_values: args.key_values.clone(),
     };
@@ -195,16 +206,26 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         );
         for trigger in &manifest.http_triggers {
             if let Some(route) = &trigger.route {
-                eprintln!("    {}: http://{}{}", trigger.component, running.addr, route.raw());
+                eprintln!(
+                    "    {}: http://{}{}",
+                    trigger.component,
+                    running.addr,
+                    route.raw()
+                );
             }
         }
-        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
         eprintln!("Shutting down");
         running.stop().await
     })
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    anyhow::ensure!(value.is_finite() && value > 0.0, "{flag} must be a positive number of seconds");
+    anyhow::ensure!(
+        value.is_finite() && value > 0.0,
+        "{flag} must be a positive number of seconds"
+    );
     Ok(Duration::from_secs_f64(value))
 }

@@ -275,7 +275,10 @@ struct RawHttpTrigger {
     route: RawRoute,
     component: String,
     #[serde(default)]
-    #[allow(dead_code, reason = "accepted for Spin compatibility; Fabula only runs `spin` executors")]
+    #[allow(
+        dead_code,
+        reason = "accepted for Spin compatibility; Fabula only runs `spin` executors"
+    )]
     executor: Option<toml::Value>,
     #[serde(default)]
     id: Option<String>,
@@ -297,7 +300,13 @@ impl Manifest {
         })?;
         let app_dir = path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_path_buf();
         Self::parse(&text, path, app_dir)
@@ -360,7 +369,10 @@ impl Manifest {
             let route = match t.route {
                 RawRoute::Private { private: true } => None,
                 RawRoute::Private { private: false } => {
-                    return Err(invalid(place, "route `{ private = false }` is not valid".into()));
+                    return Err(invalid(
+                        place,
+                        "route `{ private = false }` is not valid".into(),
+                    ));
                 }
                 RawRoute::Path(route) => {
                     let pattern = RoutePattern::parse(&route)
@@ -374,7 +386,11 @@ impl Manifest {
                     Some(pattern)
                 }
             };
-            http_triggers.push(HttpTrigger { index, route, component: t.component });
+            http_triggers.push(HttpTrigger {
+                index,
+                route,
+                component: t.component,
+            });
         }
         for (index, t) in raw.trigger.redis.iter().enumerate() {
             let place = format!("trigger.redis[{index}]");
@@ -434,13 +450,17 @@ pub fn check_variable_name(name: &str) -> Result<(), String> {
 fn check_component_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.split('-').all(|w| {
-            !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
         && id.starts_with(|c: char| c.is_ascii_lowercase());
     if ok {
         Ok(())
     } else {
-        Err(format!("component id `{id}` must be kebab-case (e.g. `stories-api`)"))
+        Err(format!(
+            "component id `{id}` must be kebab-case (e.g. `stories-api`)"
+        ))
     }
 }
 
@@ -464,18 +484,25 @@ mod tests {
 
     #[test]
     fn rejects_unknown_keys_like_spin() {
-        let err = parse(&format!("{HEAD}[component.a]\nsource = \"a.wasm\"\nsurprise = 1\n"))
-            .unwrap_err()
-            .to_string();
+        let err = parse(&format!(
+            "{HEAD}[component.a]\nsource = \"a.wasm\"\nsurprise = 1\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("surprise"), "{err}");
     }
 
     #[test]
     fn names_the_trigger_with_an_unknown_component() {
-        let err = parse(&format!("{HEAD}[[trigger.http]]\nroute = \"/a\"\ncomponent = \"ghost\"\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("trigger.http[0]") && err.contains("ghost"), "{err}");
+        let err = parse(&format!(
+            "{HEAD}[[trigger.http]]\nroute = \"/a\"\ncomponent = \"ghost\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("trigger.http[0]") && err.contains("ghost"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -494,7 +521,10 @@ mod tests {
              [component.a]\nsource = \"a.wasm\"\n"
         );
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.contains("trigger.http[1]") && err.contains("trigger.http[0]"), "{err}");
+        assert!(
+            err.contains("trigger.http[1]") && err.contains("trigger.http[0]"),
+            "{err}"
+        );
     }
 
     #[test]

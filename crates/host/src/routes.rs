@@ -63,7 +63,9 @@ impl RoutePattern {
                 wildcard = true;
             } else if let Some(name) = part.strip_prefix(':') {
                 let valid = !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                 if !valid {
                     return Err(RouteError::BadParam(raw));
                 }
@@ -76,7 +78,11 @@ impl RoutePattern {
                 segments.push(Segment::Exact((*part).to_owned()));
             }
         }
-        Ok(RoutePattern { raw, segments, wildcard })
+        Ok(RoutePattern {
+            raw,
+            segments,
+            wildcard,
+        })
     }
 
     /// The route as written in the manifest (`spin-raw-component-route`).
@@ -142,14 +148,18 @@ impl RoutePattern {
                 format!("/{rest}")
             };
             // `/a/...` matches `/a`, `/a/` and `/a/b/c`; keep a trailing slash visible.
-            let path_info = if path_info.is_empty() && path.ends_with('/') && !self.segments.is_empty() {
-                "/".to_owned()
-            } else {
-                path_info
-            };
+            let path_info =
+                if path_info.is_empty() && path.ends_with('/') && !self.segments.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path_info
+                };
             Some(RouteMatch { params, path_info })
         } else if rest.trim_end_matches('/').is_empty() {
-            Some(RouteMatch { params, path_info: String::new() })
+            Some(RouteMatch {
+                params,
+                path_info: String::new(),
+            })
         } else {
             None
         }
@@ -216,9 +226,21 @@ mod tests {
 
     #[test]
     fn most_specific_route_wins() {
-        let r = router(&["/...", "/api/...", "/api/v1/stories", "/api/v1/stories/...", "/api/:ver/x"]);
-        assert_eq!(winner(&r, "/api/v1/stories").as_deref(), Some("/api/v1/stories"));
-        assert_eq!(winner(&r, "/api/v1/stories/abc").as_deref(), Some("/api/v1/stories/..."));
+        let r = router(&[
+            "/...",
+            "/api/...",
+            "/api/v1/stories",
+            "/api/v1/stories/...",
+            "/api/:ver/x",
+        ]);
+        assert_eq!(
+            winner(&r, "/api/v1/stories").as_deref(),
+            Some("/api/v1/stories")
+        );
+        assert_eq!(
+            winner(&r, "/api/v1/stories/abc").as_deref(),
+            Some("/api/v1/stories/...")
+        );
         assert_eq!(winner(&r, "/api/v2/x").as_deref(), Some("/api/:ver/x"));
         assert_eq!(winner(&r, "/api/other").as_deref(), Some("/api/..."));
         assert_eq!(winner(&r, "/elsewhere").as_deref(), Some("/..."));
@@ -246,10 +268,22 @@ mod tests {
 
     #[test]
     fn bad_routes_are_rejected() {
-        assert!(matches!(RoutePattern::parse("a"), Err(RouteError::NoLeadingSlash(_))));
-        assert!(matches!(RoutePattern::parse("/.../a"), Err(RouteError::WildcardNotLast(_))));
-        assert!(matches!(RoutePattern::parse("/:"), Err(RouteError::BadParam(_))));
-        assert!(matches!(RoutePattern::parse("/:a/:a"), Err(RouteError::DuplicateParam(..))));
+        assert!(matches!(
+            RoutePattern::parse("a"),
+            Err(RouteError::NoLeadingSlash(_))
+        ));
+        assert!(matches!(
+            RoutePattern::parse("/.../a"),
+            Err(RouteError::WildcardNotLast(_))
+        ));
+        assert!(matches!(
+            RoutePattern::parse("/:"),
+            Err(RouteError::BadParam(_))
+        ));
+        assert!(matches!(
+            RoutePattern::parse("/:a/:a"),
+            Err(RouteError::DuplicateParam(..))
+        ));
     }
 
     #[test]

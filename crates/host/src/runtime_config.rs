@@ -149,18 +149,19 @@ impl RuntimeConfig {
 
     /// Parses runtime-config text; `file_dir` is the folder of the file.
     pub fn parse(text: &str, path: &Path, file_dir: &Path) -> Result<Self, RuntimeConfigError> {
-        let raw: RawRuntimeConfig = toml::from_str(text).map_err(|e| RuntimeConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
+        let raw: RawRuntimeConfig =
+            toml::from_str(text).map_err(|e| RuntimeConfigError::Parse {
+                path: path.to_owned(),
+                message: e.to_string().trim_end().to_owned(),
+            })?;
         let key_value_stores = raw
             .key_value_store
             .into_iter()
             .map(|(label, cfg)| {
                 let cfg = match cfg {
-                    KeyValueStoreConfig::Spin { path: Some(p) } => {
-                        KeyValueStoreConfig::Spin { path: Some(file_dir.join(p)) }
-                    }
+                    KeyValueStoreConfig::Spin { path: Some(p) } => KeyValueStoreConfig::Spin {
+                        path: Some(file_dir.join(p)),
+                    },
                     other => other,
                 };
                 (label, cfg)
@@ -178,7 +179,9 @@ impl RuntimeConfig {
 
     /// The state folder: the configured one, else `<app dir>/.spin`.
     pub fn state_dir(&self, app_dir: &Path) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(|| app_dir.join(".spin"))
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| app_dir.join(".spin"))
     }
 }
 
@@ -192,7 +195,10 @@ mod tests {
         let rc = RuntimeConfig::load(&path).unwrap();
         // Declaring `default` without a path would make it in-memory under Spin.
         assert!(rc.key_value_stores.is_empty() && rc.sqlite_databases.is_empty());
-        assert!(matches!(rc.variables_providers[0], VariablesProviderConfig::Env { .. }));
+        assert!(matches!(
+            rc.variables_providers[0],
+            VariablesProviderConfig::Env { .. }
+        ));
     }
 
     #[test]
@@ -205,7 +211,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             rc.key_value_stores["x"],
-            KeyValueStoreConfig::Spin { path: Some(PathBuf::from("/cfg/kv.db")) }
+            KeyValueStoreConfig::Spin {
+                path: Some(PathBuf::from("/cfg/kv.db"))
+            }
         );
     }
 

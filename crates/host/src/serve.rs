@@ -35,12 +35,17 @@ impl Running {
 }
 
 /// Loads the app, binds `listen` and starts both triggers.
-pub async fn start(options: AppOptions, listen: SocketAddr, access_log: AccessLog) -> anyhow::Result<Running> {
+pub async fn start(
+    options: AppOptions,
+    listen: SocketAddr,
+    access_log: AccessLog,
+) -> anyhow::Result<Running> {
     let app = Arc::new(tokio::task::block_in_place(|| App::load(&options))?);
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    app.set_self_addr(addr);
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = Vec::new();
     if !app.manifest.http_triggers.is_empty() {
@@ -51,7 +56,11 @@ pub async fn start(options: AppOptions, listen: SocketAddr, access_log: AccessLo
         let handler = Arc::new(AppMessageHandler { app: app.clone() });
         tasks.push(tokio::spawn(redis.run(handler, watcher)));
     }
-    Ok(Running { addr, shutdown, tasks })
+    Ok(Running {
+        addr,
+        shutdown,
+        tasks,
+    })
 }
 
 /// Runs Redis-triggered components for the Redis trigger.
@@ -89,7 +98,9 @@ impl MessageHandler for AppMessageHandler {
                 .map_err(|_| anyhow::Error::new(crate::engine::TimeLimitExceeded(limit)))?
                 .map_err(anyhow::Error::from)?;
             outcome.map_err(|e| {
-                anyhow::anyhow!("component `{component_id}` returned {e:?} for a message on `{channel}`")
+                anyhow::anyhow!(
+                    "component `{component_id}` returned {e:?} for a message on `{channel}`"
+                )
             })
         })
     }

@@ -161,7 +161,6 @@ async fn connection_loop(
                 Err(_deadline) => break,
                 Ok(Ok(sender)) => connection.insert(sender),
                 Ok(Err(error)) => {
-                    connection = None;
                     if window.measuring(Instant::now()) {
                         recorder.record_error(&error);
                     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use hyper::{Method, StatusCode};
 
 use crate::client::{self, ClientError, Target};
@@ -23,6 +23,14 @@ const CONFORMANCE_DIR: &str = "tests/fixtures/apps/conformance";
 const APP_MANIFEST: &str = "spin.toml";
 /// How long the host may take to print its `Serving` line.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// The operator token (`admin_token`) of the app host the suite starts: a throwaway instance
+/// on the loopback interface with a temporary state directory.
+const OPERATOR_TOKEN: &str = "fabula-bench-operator";
+/// Lifts the `standard` tier's rate limits, so the load measures the request path and not the
+/// limiter refusing it.
+const TIER_LIMITS: &str = r#"{"standard": {"key": null, "tenant": null}}"#;
+/// The tenant created on the real app.
+const TENANT_JSON: &str = r#"{"name":"Bench","tier":"standard"}"#;
 /// The story created on the real app before reading it under load.
 const STORY_JSON: &str =
     r#"{"title":"Bench","premise":"A lighthouse keeper finds a map.","genre":"mystery"}"#;
@@ -74,12 +82,21 @@ pub enum SuiteError {
         /// Why.
         source: LoadError,
     },
-    /// `POST /api/v1/stories` failed to complete.
-    #[error("creating the benchmark story: {0}")]
-    CreateStory(#[from] ClientError),
-    /// `POST /api/v1/stories` did not answer 201 with a string `id`.
-    #[error("creating the benchmark story: expected 201 with a JSON `id`, got {status}: {body}")]
-    StoryResponse {
+    /// A set-up request (tenant, API key, story) failed to complete.
+    #[error("POST {path}: {source}")]
+    Setup {
+        /// The path posted to.
+        path: &'static str,
+        /// Why.
+        source: ClientError,
+    },
+    /// A set-up request did not answer 201 with the expected string field.
+    #[error("POST {path}: expected 201 with a JSON `{field}`, got {status}: {body}")]
+    SetupResponse {
+        /// The path posted to.
+        path: &'static str,
+        /// The field looked for.
+        field: &'static str,
         /// The response status.
         status: StatusCode,
         /// The response body (lossy UTF-8).
@@ -148,7 +165,7 @@ pub async fn run(config: &SuiteConfig) -> Result<SuiteReport, SuiteError> {
     eprintln!("   serving after {}", format_latency(warm_startup));
     let mut routes = Vec::new();
     for (path, what) in CONFORMANCE_ROUTES {
-        let report = drive(config, host.addr(), path).await?;
+        let report = drive(config, host.addr(), path, HeaderMap::new()).await?;
         routes.push(RouteResult {
             app: "conformance",
             route: format!("GET {path}"),
@@ -164,12 +181,13 @@ pub async fn run(config: &SuiteConfig) -> Result<SuiteReport, SuiteError> {
     let host =
         HostProcess::start(&config.fabula, &app_args(app_state.path()), READY_TIMEOUT).await?;
     eprintln!("   serving after {}", format_latency(host.startup()));
-    let id = create_story(host.addr()).await?;
-    let report = drive(config, host.addr(), &format!("/api/v1/stories/{id}")).await?;
+    let (key, id) = create_story(host.addr()).await?;
+    let path = format!("/api/v1/stories/{id}");
+    let report = drive(config, host.addr(), &path, bearer(&key)).await?;
     routes.push(RouteResult {
         app: "fabula",
         route: "GET /api/v1/stories/{id}".into(),
-        what: "a story read (key-value cache hit)",
+        what: "a story read with a user API key: authentication, key-value cache hit",
         report,
     });
     let app_rss_kib = host.peak_rss_kib()?;
@@ -238,22 +256,34 @@ fn conformance_args(state_dir: &Path) -> Vec<OsString> {
     args
 }
 
-/// `fabula up` arguments for Fabula itself.
+/// `fabula up` arguments for Fabula itself: a known operator token and no rate limits for the
+/// `standard` tier.
 fn app_args(state_dir: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = ["up", "-f", APP_MANIFEST, "--listen", "127.0.0.1:0"]
-        .into_iter()
-        .chain(["--access-log", "off", "--state-dir"])
-        .map(OsString::from)
-        .collect();
-    args.push(state_dir.as_os_str().to_owned());
+    let mut args: Vec<OsString> = [
+        "up".to_owned(),
+        "-f".to_owned(),
+        APP_MANIFEST.to_owned(),
+        "--listen".to_owned(),
+        "127.0.0.1:0".to_owned(),
+        "--access-log".to_owned(),
+        "off".to_owned(),
+        "--variable".to_owned(),
+        format!("admin_token={OPERATOR_TOKEN}"),
+        "--variable".to_owned(),
+        format!("tier_limits={TIER_LIMITS}"),
+    ]
+    .map(OsString::from)
+    .into();
+    args.extend(["--state-dir".into(), state_dir.as_os_str().to_owned()]);
     args
 }
 
-/// Loads `GET http://addr{path}` with the suite's settings.
+/// Loads `GET http://addr{path}` with the suite's settings and the given headers.
 async fn drive(
     config: &SuiteConfig,
     addr: SocketAddr,
     path: &str,
+    headers: HeaderMap,
 ) -> Result<LoadReport, SuiteError> {
     eprintln!(
         "   GET {path}: {} connections, {} warm-up + {}",
@@ -261,12 +291,15 @@ async fn drive(
         format_latency(config.warmup),
         format_latency(config.duration)
     );
-    let load = LoadConfig::get(
-        format!("http://{addr}{path}"),
-        config.connections,
-        config.duration,
-        config.warmup,
-    );
+    let load = LoadConfig {
+        headers,
+        ..LoadConfig::get(
+            format!("http://{addr}{path}"),
+            config.connections,
+            config.duration,
+            config.warmup,
+        )
+    };
     let report = load::run(&load).await.map_err(|source| SuiteError::Load {
         route: path.to_owned(),
         source,
@@ -283,32 +316,65 @@ async fn drive(
     Ok(report)
 }
 
-/// Creates the benchmark story and returns its id.
-async fn create_story(addr: SocketAddr) -> Result<String, SuiteError> {
-    let target = Target::parse(&format!("http://{addr}/api/v1/stories"))
-        .expect("a socket address makes a valid URL");
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let (status, body) = client::request_once(
-        &target,
-        &Method::POST,
-        &headers,
-        Bytes::from_static(STORY_JSON.as_bytes()),
+/// Sets up the real app for the read benchmark: as the operator, a `standard` tenant and a
+/// `user` API key of it; with that key, one story. Returns the key and the story's id.
+async fn create_story(addr: SocketAddr) -> Result<(String, String), SuiteError> {
+    let operator = bearer(OPERATOR_TOKEN);
+    let tenant = post_created(addr, "/api/v1/tenants", &operator, TENANT_JSON, "id").await?;
+    let key_json = serde_json::json!({"name": "bench", "role": "user", "tenant_id": tenant});
+    let key = post_created(
+        addr,
+        "/api/v1/api-keys",
+        &operator,
+        &key_json.to_string(),
+        "key",
     )
     .await?;
-    story_id(status, &body).ok_or_else(|| SuiteError::StoryResponse {
+    let story = post_created(addr, "/api/v1/stories", &bearer(&key), STORY_JSON, "id").await?;
+    Ok((key, story))
+}
+
+/// `POST http://addr{path}` with a JSON body; expects 201 and returns the string `field` of
+/// the JSON response.
+async fn post_created(
+    addr: SocketAddr,
+    path: &'static str,
+    headers: &HeaderMap,
+    json: &str,
+    field: &'static str,
+) -> Result<String, SuiteError> {
+    let target = Target::parse(&format!("http://{addr}{path}"))
+        .expect("a socket address and a constant path make a valid URL");
+    let mut headers = headers.clone();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = Bytes::copy_from_slice(json.as_bytes());
+    let (status, body) = client::request_once(&target, &Method::POST, &headers, body)
+        .await
+        .map_err(|source| SuiteError::Setup { path, source })?;
+    created_field(status, &body, field).ok_or_else(|| SuiteError::SetupResponse {
+        path,
+        field,
         status,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
 
-/// The `id` of a 201 response's JSON body.
-fn story_id(status: StatusCode, body: &[u8]) -> Option<String> {
+/// The string `field` of a 201 response's JSON body.
+fn created_field(status: StatusCode, body: &[u8], field: &str) -> Option<String> {
     if status != StatusCode::CREATED {
         return None;
     }
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    Some(value.get("id")?.as_str()?.to_owned())
+    Some(value.get(field)?.as_str()?.to_owned())
+}
+
+/// `Authorization: Bearer <token>`.
+fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let value =
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("tokens are printable ASCII");
+    headers.insert(AUTHORIZATION, value);
+    headers
 }
 
 impl SuiteReport {
@@ -357,7 +423,12 @@ impl SuiteReport {
                 s.failures()
             )?;
         }
-        writeln!(md, "\nerrors = failed requests + non-2xx responses.\n")?;
+        writeln!(
+            md,
+            "\nerrors = failed requests + non-2xx responses. The Fabula app runs with the \
+             `standard` tier's rate limits lifted (`tier_limits`); its story is read with a \
+             `user` API key of a `standard` tenant.\n"
+        )?;
         writeln!(md, "| start-up (spawn → `Serving` line) | time |")?;
         writeln!(md, "|---|---:|")?;
         writeln!(
@@ -395,15 +466,23 @@ mod tests {
     use crate::stats::Recorder;
 
     #[test]
-    fn story_id_from_a_created_response() {
-        let body = br#"{"id":"0190f5a0-0000-7000-8000-000000000000","title":"Bench"}"#;
+    fn field_from_a_created_response() {
+        let body = br#"{"id":"0190f5a0-0000-7000-8000-000000000000","key":"fab_a_b"}"#;
         assert_eq!(
-            story_id(StatusCode::CREATED, body).as_deref(),
+            created_field(StatusCode::CREATED, body, "id").as_deref(),
             Some("0190f5a0-0000-7000-8000-000000000000")
         );
-        assert_eq!(story_id(StatusCode::OK, body), None);
-        assert_eq!(story_id(StatusCode::CREATED, b"{\"id\":7}"), None);
-        assert_eq!(story_id(StatusCode::CREATED, b"not json"), None);
+        assert_eq!(
+            created_field(StatusCode::CREATED, body, "key").as_deref(),
+            Some("fab_a_b")
+        );
+        assert_eq!(created_field(StatusCode::OK, body, "id"), None);
+        assert_eq!(created_field(StatusCode::CREATED, body, "name"), None);
+        assert_eq!(
+            created_field(StatusCode::CREATED, b"{\"id\":7}", "id"),
+            None
+        );
+        assert_eq!(created_field(StatusCode::CREATED, b"not json", "id"), None);
     }
 
     #[test]
@@ -422,7 +501,10 @@ mod tests {
         let args: Vec<_> = args.iter().map(|a| a.to_str().unwrap()).collect();
         assert_eq!(
             args.join(" "),
-            "up -f spin.toml --listen 127.0.0.1:0 --access-log off --state-dir /tmp/app"
+            "up -f spin.toml --listen 127.0.0.1:0 --access-log off \
+             --variable admin_token=fabula-bench-operator \
+             --variable tier_limits={\"standard\": {\"key\": null, \"tenant\": null}} \
+             --state-dir /tmp/app"
         );
     }
 

@@ -1,6 +1,7 @@
 //! The error every handler returns, and its JSON envelope:
 //! `{"error": {"code", "message", "request_id", "details"?, ...}}`.
 
+use fabula_domain::auth::{AuthError, Denial};
 use fabula_domain::{BodyError, CursorError, FieldError, PageError, ValidationError};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -75,6 +76,55 @@ impl ApiError {
         Self::new(404, "not_found", message)
     }
 
+    /// 401 `unauthenticated`: an anonymous caller attempted something that needs a key.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            401,
+            "unauthenticated",
+            "this request needs an API key: send `Authorization: Bearer <key>`",
+        )
+        .with_header("www-authenticate", "Bearer realm=\"fabula\"")
+    }
+
+    /// 403 `forbidden`: the caller is known but may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+
+    /// 429 `rate_limited`; the caller adds `Retry-After` and the `RateLimit-*` headers.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            429,
+            "rate_limited",
+            format!("rate limit exceeded; retry in {retry_after_secs} s"),
+        )
+    }
+
+    /// 400 `invalid_idempotency_key`.
+    pub fn invalid_idempotency_key(message: impl Into<String>) -> Self {
+        Self::new(400, "invalid_idempotency_key", message)
+    }
+
+    /// 422 `idempotency_key_reused`: the key was first used with another request.
+    pub fn idempotency_key_reused() -> Self {
+        Self::new(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request \
+             (method, path or body); use a new key",
+        )
+    }
+
+    /// 409 `idempotency_in_progress` with `Retry-After: 1`.
+    pub fn idempotency_in_progress() -> Self {
+        Self::new(
+            409,
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )
+        .with_header("retry-after", "1")
+    }
+
     /// 405 `method_not_allowed`, with an `Allow` header listing `allowed`.
     pub fn method_not_allowed(method: &Method, allowed: &[Method]) -> Self {
         let allow = allowed
@@ -82,13 +132,12 @@ impl ApiError {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
-        let mut api = Self::new(
+        Self::new(
             405,
             "method_not_allowed",
             format!("method {method} is not allowed here; allowed: {allow}"),
-        );
-        api.0.headers.push(("allow", allow));
-        api
+        )
+        .with_header("allow", allow)
     }
 
     /// 412 `version_conflict`: the client's expected version is not the current one.
@@ -147,6 +196,12 @@ impl ApiError {
     /// 500 `internal`: the client gets a generic message, `detail` goes to the log.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::new(500, "internal", "internal server error").with_detail(detail)
+    }
+
+    /// Adds a response header (e.g. `RateLimit-*` set by the pipeline).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.0.headers.push((name, value.into()));
+        self
     }
 
     /// Attaches a diagnostic that is logged with the request id but never sent.
@@ -236,6 +291,41 @@ impl From<BodyError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    /// 401 `invalid_api_key`, `api_key_revoked` or `api_key_expired`, with
+    /// `WWW-Authenticate`.
+    fn from(error: AuthError) -> Self {
+        let code = match error {
+            AuthError::InvalidApiKey => "invalid_api_key",
+            AuthError::Revoked => "api_key_revoked",
+            AuthError::Expired => "api_key_expired",
+        };
+        Self::new(401, code, error.to_string()).with_header(
+            "www-authenticate",
+            "Bearer realm=\"fabula\", error=\"invalid_token\"",
+        )
+    }
+}
+
+impl ApiError {
+    /// 401 `unauthenticated`, 403 `forbidden`, or 404 `not_found` saying
+    /// "`<what>` not found".
+    pub fn denied(denial: Denial, what: &str) -> Self {
+        match denial {
+            Denial::Unauthenticated => Self::unauthenticated(),
+            Denial::Forbidden | Denial::NoTenant => Self::forbidden(denial.to_string()),
+            Denial::NotFound => Self::not_found(format!("{what} not found")),
+        }
+    }
+}
+
+impl From<Denial> for ApiError {
+    /// [`ApiError::denied`] of an unnamed resource.
+    fn from(denial: Denial) -> Self {
+        Self::denied(denial, "resource")
+    }
+}
+
 impl From<PageError> for ApiError {
     fn from(error: PageError) -> Self {
         match error {
@@ -295,6 +385,47 @@ mod tests {
     }
 
     #[test]
+    fn every_401_asks_for_a_bearer_token() {
+        let errors: [ApiError; 4] = [
+            ApiError::unauthenticated(),
+            AuthError::InvalidApiKey.into(),
+            AuthError::Revoked.into(),
+            AuthError::Expired.into(),
+        ];
+        for error in errors {
+            let (status, _, response) = render(&error);
+            assert_eq!(status, 401);
+            let challenge = header(&response, "www-authenticate").unwrap();
+            assert!(challenge.starts_with("Bearer "), "{challenge}");
+        }
+    }
+
+    #[test]
+    fn not_found_names_what_was_looked_for() {
+        let error = ApiError::denied(Denial::NotFound, "tenant");
+        assert_eq!((error.status(), error.message()), (404, "tenant not found"));
+        assert_eq!(ApiError::denied(Denial::Forbidden, "tenant").status(), 403);
+    }
+
+    #[test]
+    fn no_tenant_explains_itself() {
+        let (_, body, _) = render(&Denial::NoTenant.into());
+        assert_eq!(
+            body["error"]["message"],
+            "the operator token has no tenant; use a tenant key"
+        );
+    }
+
+    #[test]
+    fn extra_headers_are_sent() {
+        let error = ApiError::rate_limited(7).with_header("retry-after", "7");
+        let (_, _, response) = render(&error);
+        assert_eq!(header(&response, "retry-after"), Some("7"));
+        let (_, _, response) = render(&ApiError::idempotency_in_progress());
+        assert_eq!(header(&response, "retry-after"), Some("1"));
+    }
+
+    #[test]
     fn internal_hides_the_detail() {
         let error = ApiError::internal("disk on fire at /var/db");
         let (status, body, response) = render(&error);
@@ -342,6 +473,29 @@ mod tests {
                 "precondition_required",
             ),
             (ApiError::payload_too_large(10), 413, "payload_too_large"),
+            (Denial::Unauthenticated.into(), 401, "unauthenticated"),
+            (Denial::Forbidden.into(), 403, "forbidden"),
+            (Denial::NoTenant.into(), 403, "forbidden"),
+            (Denial::NotFound.into(), 404, "not_found"),
+            (AuthError::InvalidApiKey.into(), 401, "invalid_api_key"),
+            (AuthError::Revoked.into(), 401, "api_key_revoked"),
+            (AuthError::Expired.into(), 401, "api_key_expired"),
+            (ApiError::rate_limited(3), 429, "rate_limited"),
+            (
+                ApiError::invalid_idempotency_key("bad"),
+                400,
+                "invalid_idempotency_key",
+            ),
+            (
+                ApiError::idempotency_key_reused(),
+                422,
+                "idempotency_key_reused",
+            ),
+            (
+                ApiError::idempotency_in_progress(),
+                409,
+                "idempotency_in_progress",
+            ),
             (
                 ApiError::unsupported_media_type("application/json"),
                 415,

@@ -4,8 +4,21 @@ use spin_sdk::http::{Method, Request, Response};
 
 use crate::ApiError;
 
-/// A route handler: the request and the captured path parameters.
-pub type Handler = fn(&Request, &Params<'_>) -> Result<Response, ApiError>;
+/// A route handler: the request context (the [`Request`] itself, or an API component's
+/// [`crate::api::Call`]) and the captured path parameters.
+pub type Handler<C = Request> = fn(&C, &Params<'_>) -> Result<Response, ApiError>;
+
+/// What a router dispatches on: anything that carries the request.
+pub trait Routable {
+    /// The request to route by method and path.
+    fn request(&self) -> &Request;
+}
+
+impl Routable for Request {
+    fn request(&self) -> &Request {
+        self
+    }
+}
 
 /// Path parameters captured by `{name}` segments.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -29,10 +42,10 @@ enum Segment {
     Param(&'static str),
 }
 
-struct Route {
+struct Route<C> {
     method: Method,
     pattern: Vec<Segment>,
-    handler: Handler,
+    handler: Handler<C>,
 }
 
 /// Routes on the full request path, e.g. `/api/v1/stories/{id}`.
@@ -40,19 +53,24 @@ struct Route {
 /// Empty segments are ignored, so a trailing slash matches the same route. A path no
 /// route matches is a 404 `not_found`; a path that matches only under other methods is a
 /// 405 `method_not_allowed` with `Allow`.
-#[derive(Default)]
-pub struct Router {
-    routes: Vec<Route>,
+pub struct Router<C = Request> {
+    routes: Vec<Route<C>>,
 }
 
-impl Router {
+impl<C> Default for Router<C> {
+    fn default() -> Self {
+        Self { routes: Vec::new() }
+    }
+}
+
+impl<C: Routable> Router<C> {
     /// A router with no routes.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a route; `pattern` segments are literals or `{name}` captures. First match wins.
-    pub fn route(mut self, method: Method, pattern: &'static str, handler: Handler) -> Self {
+    pub fn route(mut self, method: Method, pattern: &'static str, handler: Handler<C>) -> Self {
         let pattern = segments(pattern)
             .map(
                 |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -74,7 +92,7 @@ impl Router {
         &self,
         method: &Method,
         path: &'p str,
-    ) -> Result<(Handler, Params<'p>), ApiError> {
+    ) -> Result<(Handler<C>, Params<'p>), ApiError> {
         let mut allowed: Vec<Method> = Vec::new();
         for route in &self.routes {
             let Some(params) = match_pattern(&route.pattern, path) else {
@@ -94,10 +112,11 @@ impl Router {
         }
     }
 
-    /// Routes `req` by its method and path and runs the handler.
-    pub fn handle(&self, req: &Request) -> Result<Response, ApiError> {
+    /// Routes `context` by its request's method and path and runs the handler.
+    pub fn handle(&self, context: &C) -> Result<Response, ApiError> {
+        let req = context.request();
         let (handler, params) = self.find(req.method(), req.path())?;
-        handler(req, &params)
+        handler(context, &params)
     }
 }
 

@@ -1,7 +1,5 @@
 //! The closed set of story genres.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// A story's genre, serialised in kebab-case (`science-fiction`, `young-adult`, ...).
@@ -64,12 +62,6 @@ impl Genre {
     /// The genre with exactly this kebab-case name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.as_str() == name)
-    }
-}
-
-impl fmt::Display for Genre {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

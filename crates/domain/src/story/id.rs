@@ -1,55 +1,14 @@
 //! Story identifiers: time-ordered UUID v7.
 
-use std::fmt;
+use crate::ids::time_ordered_id;
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-/// A story's id: a UUID v7, so ids sort by creation time. Rendered as lowercase
-/// hyphenated text, whose string order equals the UUID's byte order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct StoryId(Uuid);
-
-/// A string that is not a hyphenated UUID.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a story id")]
-pub struct InvalidStoryId;
-
-impl StoryId {
-    /// A fresh, time-ordered id.
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// Accepts only the 36-character hyphenated form (any hex case).
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 36 {
-            return None;
-        }
-        Uuid::try_parse(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for StoryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl TryFrom<String> for StoryId {
-    type Error = InvalidStoryId;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or(InvalidStoryId)
-    }
-}
-
-impl From<StoryId> for String {
-    fn from(id: StoryId) -> Self {
-        id.to_string()
-    }
-}
+time_ordered_id!(
+    /// A story's id: a UUID v7, so ids sort by creation time. Rendered as lowercase
+    /// hyphenated text, whose string order equals the UUID's byte order.
+    StoryId,
+    InvalidStoryId,
+    "a story id"
+);
 
 #[cfg(test)]
 mod tests {
@@ -88,5 +47,14 @@ mod tests {
         ] {
             assert_eq!(StoryId::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn serde_uses_the_text_form() {
+        let id = StoryId::generate();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<StoryId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<StoryId>("\"42\"").is_err());
     }
 }

@@ -3,16 +3,18 @@
 //! Inputs deserialise leniently (every field optional, untyped where a typed parse would
 //! stop at the first bad field) so that validation can report every problem at once.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use super::Genre;
 use super::model::{
     CHAPTER_COUNT_RANGE, DEFAULT_CHAPTER_COUNT, DEFAULT_TARGET_WORDS, PREMISE_MAX_CHARS,
     TARGET_WORDS_RANGE, TITLE_MAX_CHARS,
 };
+use crate::json_body::present;
 use crate::validation::{FieldCode, ValidationError, Violations};
 
-/// Body of a create request. `target_words` and `chapter_count` default when absent.
+/// Body of a create request. `target_words`, `chapter_count` and `public` default when
+/// absent.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewStory {
@@ -26,6 +28,8 @@ pub struct NewStory {
     pub target_words: Option<i64>,
     /// Optional number of chapters.
     pub chapter_count: Option<i64>,
+    /// Whether every caller may read the story (default: private to its tenant).
+    pub public: Option<bool>,
 }
 
 /// A validated [`NewStory`]: every field present, trimmed and within its limits.
@@ -36,6 +40,7 @@ pub struct StoryDraft {
     pub(crate) genre: Genre,
     pub(crate) target_words: u32,
     pub(crate) chapter_count: u32,
+    pub(crate) public: bool,
 }
 
 /// Body of a partial update. Absent fields stay unchanged; `null` is refused because no
@@ -58,6 +63,9 @@ pub struct StoryPatch {
     /// New number of chapters.
     #[serde(default, deserialize_with = "present")]
     pub chapter_count: Option<Option<i64>>,
+    /// New visibility.
+    #[serde(default, deserialize_with = "present")]
+    pub public: Option<Option<bool>>,
     /// The version the change is based on (alternative to an `If-Match` header).
     pub version: Option<u64>,
 }
@@ -70,6 +78,7 @@ pub struct StoryChanges {
     pub(crate) genre: Option<Genre>,
     pub(crate) target_words: Option<u32>,
     pub(crate) chapter_count: Option<u32>,
+    pub(crate) public: Option<bool>,
 }
 
 /// A validated [`StoryPatch`]: at least one change, plus the optional expected version.
@@ -104,6 +113,7 @@ impl NewStory {
             self.chapter_count.unwrap_or(DEFAULT_CHAPTER_COUNT.into()),
             CHAPTER_COUNT_RANGE,
         );
+        let public = self.public.unwrap_or(false);
         let draft = match (title, premise, genre, target_words, chapter_count) {
             (Some(title), Some(premise), Some(genre), Some(target_words), Some(chapter_count)) => {
                 Some(StoryDraft {
@@ -112,6 +122,7 @@ impl NewStory {
                     genre,
                     target_words,
                     chapter_count,
+                    public,
                 })
             }
             _ => None,
@@ -138,23 +149,31 @@ impl StoryPatch {
         let chapter_count = patch_field(&mut v, "chapter_count", self.chapter_count, |v, n| {
             v.in_range("chapter_count", n, CHAPTER_COUNT_RANGE)
         });
-        let changes = match (title, premise, genre, target_words, chapter_count) {
-            (Some(title), Some(premise), Some(genre), Some(target_words), Some(chapter_count)) => {
-                Some(StoryChanges {
-                    title,
-                    premise,
-                    genre,
-                    target_words,
-                    chapter_count,
-                })
-            }
+        let public = patch_field(&mut v, "public", self.public, |_, p| Some(p));
+        let changes = match (title, premise, genre, target_words, chapter_count, public) {
+            (
+                Some(title),
+                Some(premise),
+                Some(genre),
+                Some(target_words),
+                Some(chapter_count),
+                Some(public),
+            ) => Some(StoryChanges {
+                title,
+                premise,
+                genre,
+                target_words,
+                chapter_count,
+                public,
+            }),
             _ => None,
         };
         if changes.as_ref() == Some(&StoryChanges::default()) {
             v.push(
                 "body",
                 FieldCode::EmptyPatch,
-                "must change at least one of title, premise, genre, target_words, chapter_count",
+                "must change at least one of title, premise, genre, target_words, chapter_count, \
+                 public",
             );
         }
         let changes = v.finish(changes)?;
@@ -200,16 +219,6 @@ fn check_genre(v: &mut Violations, name: &str) -> Option<Genre> {
     genre
 }
 
-/// Deserialises a field that is present (possibly `null`) as `Some(value)`, so that
-/// with `#[serde(default)]` an absent field (`None`) differs from `null` (`Some(None)`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +250,28 @@ mod tests {
         assert_eq!(draft.genre, Genre::ScienceFiction);
         assert_eq!(draft.target_words, DEFAULT_TARGET_WORDS);
         assert_eq!(draft.chapter_count, DEFAULT_CHAPTER_COUNT);
+        assert!(!draft.public, "stories are private unless marked public");
+    }
+
+    #[test]
+    fn public_is_taken_and_patched() {
+        let draft =
+            new_story(r#"{"title": "T", "premise": "P", "genre": "other", "public": true}"#)
+                .unwrap();
+        assert!(draft.public);
+        assert_eq!(
+            patch(r#"{"public": false}"#).unwrap().changes.public,
+            Some(false)
+        );
+        assert_eq!(
+            codes(&patch(r#"{"public": null}"#).unwrap_err()),
+            [("public", FieldCode::InvalidValue)]
+        );
+        let err = from_json_object::<NewStory>(br#"{"public": "yes"}"#).unwrap_err();
+        let BodyError::Invalid(err) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(codes(&err), [("public", FieldCode::InvalidType)]);
     }
 
     #[test]

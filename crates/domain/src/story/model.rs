@@ -36,6 +36,8 @@ pub struct Story {
     pub target_words: u32,
     /// Number of chapters, within [`CHAPTER_COUNT_RANGE`].
     pub chapter_count: u32,
+    /// Whether every caller (also anonymous ones and other tenants) may read it.
+    pub public: bool,
     /// Optimistic-concurrency version: 1 on creation, +1 on every change.
     pub version: u64,
     /// When the story was created.
@@ -54,6 +56,7 @@ impl Story {
             genre: draft.genre,
             target_words: draft.target_words,
             chapter_count: draft.chapter_count,
+            public: draft.public,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -69,6 +72,7 @@ impl Story {
             genre: changes.genre.unwrap_or(self.genre),
             target_words: changes.target_words.unwrap_or(self.target_words),
             chapter_count: changes.chapter_count.unwrap_or(self.chapter_count),
+            public: changes.public.unwrap_or(self.public),
             version: self.version.saturating_add(1),
             created_at: self.created_at,
             updated_at: now.max(self.created_at),
@@ -133,6 +137,7 @@ mod tests {
                 "genre": "science-fiction",
                 "target_words": 80000,
                 "chapter_count": 12,
+                "public": false,
                 "version": 1,
                 "created_at": "2025-01-01T00:00:00.000Z",
                 "updated_at": "2025-01-01T00:00:00.000Z",

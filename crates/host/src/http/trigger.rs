@@ -47,13 +47,25 @@ impl HttpTrigger {
             .manifest
             .http_triggers
             .iter()
-            .filter_map(|t| t.route.clone().map(|r| (r, Arc::<str>::from(t.component.as_str()))))
+            .filter_map(|t| {
+                t.route
+                    .clone()
+                    .map(|r| (r, Arc::<str>::from(t.component.as_str())))
+            })
             .collect();
-        HttpTrigger { app, router: Router::new(routes), access_log }
+        HttpTrigger {
+            app,
+            router: Router::new(routes),
+            access_log,
+        }
     }
 
     /// Accepts connections until `shutdown` turns true.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
         loop {
             let (stream, client) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -84,7 +96,11 @@ impl HttpTrigger {
     }
 
     /// Handles one request end to end; never fails (errors become 404/500 responses).
-    pub async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+    pub async fn handle(
+        &self,
+        mut req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<HyperOutgoingBody> {
         let started = Instant::now();
         let request_id = ensure_request_id(&mut req);
         let method = req.method().to_string();
@@ -92,9 +108,18 @@ impl HttpTrigger {
         let matched = self
             .router
             .route(&path)
-            .map(|(pattern, component, found)| Matched { pattern, component, found });
+            .map(|(pattern, component, found)| Matched {
+                pattern,
+                component,
+                found,
+            });
         let response = match &matched {
-            None => error_response(StatusCode::NOT_FOUND, "not_found", &format!("no route matches {path}"), &request_id),
+            None => error_response(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no route matches {path}"),
+                &request_id,
+            ),
             Some(m) => {
                 set_spin_headers(&mut req, m, client);
                 self.run_component(m.component, req, &request_id).await
@@ -113,7 +138,12 @@ impl HttpTrigger {
         response
     }
 
-    async fn run_component(&self, id: &str, req: Request<Incoming>, request_id: &str) -> Response<HyperOutgoingBody> {
+    async fn run_component(
+        &self,
+        id: &str,
+        req: Request<Incoming>,
+        request_id: &str,
+    ) -> Response<HyperOutgoingBody> {
         match self.try_run_component(id, req).await {
             Ok(response) => response,
             Err(e) => {
@@ -124,7 +154,10 @@ impl HttpTrigger {
                     error_response(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "component_timeout",
-                        &format!("component `{id}` ran past its time limit of {:?}", self.app.request_timeout),
+                        &format!(
+                            "component `{id}` ran past its time limit of {:?}",
+                            self.app.request_timeout
+                        ),
                         request_id,
                     )
                 } else {
@@ -139,7 +172,11 @@ impl HttpTrigger {
         }
     }
 
-    async fn try_run_component(&self, id: &str, req: Request<Incoming>) -> anyhow::Result<Response<HyperOutgoingBody>> {
+    async fn try_run_component(
+        &self,
+        id: &str,
+        req: Request<Incoming>,
+    ) -> anyhow::Result<Response<HyperOutgoingBody>> {
         let component = self
             .app
             .component(id)
@@ -150,7 +187,10 @@ impl HttpTrigger {
             .ok_or_else(|| anyhow::anyhow!("component `{id}` has no HTTP handler"))?;
         let time_limit = self.app.request_timeout;
         let mut store = self.app.new_store(component, time_limit);
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let task = tokio::spawn(async move {
@@ -182,7 +222,8 @@ impl HttpTrigger {
 fn ensure_request_id<B>(req: &mut Request<B>) -> String {
     let valid = |v: &str| {
         (1..=128).contains(&v.len())
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
     if let Some(id) = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok())
         && valid(id)
@@ -190,8 +231,10 @@ fn ensure_request_id<B>(req: &mut Request<B>) -> String {
         return id.to_owned();
     }
     let id = uuid::Uuid::new_v4().to_string();
-    req.headers_mut()
-        .insert(REQUEST_ID, HeaderValue::from_str(&id).expect("uuid is a valid header value"));
+    req.headers_mut().insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&id).expect("uuid is a valid header value"),
+    );
     id
 }
 
@@ -203,9 +246,17 @@ fn set_spin_headers<B>(req: &mut Request<B>, m: &Matched<'_>, client: SocketAddr
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
     let mut set = |name: &str, value: &str| {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             req.headers_mut().insert(n, v);
         }
     };
@@ -217,12 +268,20 @@ fn set_spin_headers<B>(req: &mut Request<B>, m: &Matched<'_>, client: SocketAddr
     set("spin-base-path", "/");
     set("spin-client-addr", &client.to_string());
     for (name, value) in &m.found.params {
-        set(&format!("spin-path-match-{}", name.to_lowercase().replace('_', "-")), value);
+        set(
+            &format!("spin-path-match-{}", name.to_lowercase().replace('_', "-")),
+            value,
+        );
     }
 }
 
 /// A JSON error in Fabula's envelope, produced by the host itself.
-pub fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<HyperOutgoingBody> {
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "error": { "code": code, "message": message, "request_id": request_id }
     });
@@ -230,7 +289,11 @@ pub fn error_response(status: StatusCode, code: &str, message: &str, request_id:
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(REQUEST_ID, request_id)
-        .body(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync())
+        .body(
+            Full::new(Bytes::from(body.to_string()))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
         .expect("static response parts are valid")
 }
 
@@ -240,9 +303,15 @@ mod tests {
 
     #[test]
     fn request_id_is_kept_when_valid_and_replaced_when_not() {
-        let mut req = Request::builder().header(REQUEST_ID, "abc-123").body(()).unwrap();
+        let mut req = Request::builder()
+            .header(REQUEST_ID, "abc-123")
+            .body(())
+            .unwrap();
         assert_eq!(ensure_request_id(&mut req), "abc-123");
-        let mut req = Request::builder().header(REQUEST_ID, "bad id!").body(()).unwrap();
+        let mut req = Request::builder()
+            .header(REQUEST_ID, "bad id!")
+            .body(())
+            .unwrap();
         let id = ensure_request_id(&mut req);
         assert_ne!(id, "bad id!");
         assert_eq!(req.headers()[REQUEST_ID], id.as_str());
@@ -253,7 +322,11 @@ mod tests {
         let pattern = RoutePattern::parse("/users/:user_id/...").unwrap();
         let found = pattern.matches("/users/7/posts").unwrap();
         let component: Arc<str> = Arc::from("c");
-        let m = Matched { pattern: &pattern, component: &component, found };
+        let m = Matched {
+            pattern: &pattern,
+            component: &component,
+            found,
+        };
         let mut req = Request::builder()
             .uri("/users/7/posts?x=1")
             .header("host", "example.test:3000")
@@ -261,7 +334,10 @@ mod tests {
             .unwrap();
         set_spin_headers(&mut req, &m, "127.0.0.1:5000".parse().unwrap());
         let h = |n: &str| req.headers()[n].to_str().unwrap().to_owned();
-        assert_eq!(h("spin-full-url"), "http://example.test:3000/users/7/posts?x=1");
+        assert_eq!(
+            h("spin-full-url"),
+            "http://example.test:3000/users/7/posts?x=1"
+        );
         assert_eq!(h("spin-path-info"), "/posts");
         assert_eq!(h("spin-matched-route"), "/users/:user_id/...");
         assert_eq!(h("spin-component-route"), "/users/:user_id");

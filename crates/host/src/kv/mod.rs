@@ -5,11 +5,14 @@
 //! in-memory database when it has none; type `redis` uses the server at `url`. Every label a
 //! component lists must exist at start-up; at run time a label the component does not list is
 //! `access-denied`, and an instance holds at most 256 open stores (`store-table-full`).
+//!
+//! [`wasi_keyvalue`] serves `wasi:keyvalue@0.2.0-draft2` on the same stores and rules.
 
 mod redis_store;
 mod sqlite_store;
 #[cfg(test)]
 mod tests;
+pub mod wasi_keyvalue;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -94,6 +97,8 @@ pub struct KvInstance {
     allowed: Arc<HashSet<String>>,
     table: ResourceTable,
     open: usize,
+    /// `wasi:keyvalue` compare-and-swap handles held.
+    open_cas: usize,
 }
 
 /// An open store, as the guest's `store` resource.
@@ -153,6 +158,7 @@ impl KvFactor {
             allowed: self.allowed.get(component_id).cloned().unwrap_or_default(),
             table: ResourceTable::new(),
             open: 0,
+            open_cas: 0,
         }
     }
 
@@ -352,10 +358,9 @@ impl wit::HostStore for KvInstance {
     }
 }
 
-/// Adds `fermyon:spin/key-value@2.0.0` to the linker, served by [`InstanceState::kv`].
+/// Adds `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue@0.2.0-draft2` to the linker, served
+/// by [`InstanceState::kv`].
 pub fn add_to_linker(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
-    Ok(wit::add_to_linker::<InstanceState, HasSelf<KvInstance>>(
-        linker,
-        |s| &mut s.kv,
-    )?)
+    wit::add_to_linker::<InstanceState, HasSelf<KvInstance>>(linker, |s| &mut s.kv)?;
+    wasi_keyvalue::add_to_linker(linker)
 }

@@ -8,7 +8,8 @@
 //!
 //! The pool lock guards only the idle list and is never held while SQL runs or across an
 //! `await`. [`Pool::run_bounded`] runs short, bounded work inline on the async task when a
-//! connection is idle right away; everything else goes to tokio's blocking threads.
+//! connection is idle right away; everything else goes to tokio's blocking threads, at most one
+//! per connection: further callers queue asynchronously instead of parking threads.
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
+use tokio::sync::Semaphore;
 
 /// How long SQLite waits for a lock held by another connection, and how long [`Pool::get`]
 /// waits for a free connection.
@@ -77,6 +79,8 @@ pub struct Pool {
     init_sql: &'static str,
     /// Connections open at most (idle plus in use).
     max_open: usize,
+    /// One permit per connection, held by each blocking task of [`Pool::run_blocking`].
+    permits: Arc<Semaphore>,
     state: Mutex<PoolState>,
     returned: Condvar,
 }
@@ -112,6 +116,7 @@ impl Pool {
             location,
             init_sql,
             max_open,
+            permits: Arc::new(Semaphore::new(max_open)),
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 open: 0,
@@ -173,14 +178,23 @@ impl Pool {
         }
     }
 
-    /// Runs `f` on a connection on one of tokio's blocking threads.
+    /// Runs `f` on a connection on one of tokio's blocking threads, once one of the pool's
+    /// permits is free (callers queue in order, without holding a thread).
     pub async fn run_blocking<R, F>(self: &Arc<Self>, f: F) -> Result<R, PoolError>
     where
         F: FnOnce(&Connection) -> R + Send + 'static,
         R: Send + 'static,
     {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .expect("the pool never closes its semaphore");
         let pool = Arc::clone(self);
-        tokio::task::spawn_blocking(move || pool.get().map(|conn| f(&conn))).await?
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            pool.get().map(|conn| f(&conn))
+        })
+        .await?
     }
 
     /// Opens the database now, so a bad path fails at start-up rather than on first use.

@@ -419,6 +419,50 @@ async fn an_instance_opens_at_most_256_connections() {
     assert!(inst.open("default".into()).await.unwrap().is_ok());
 }
 
+#[test]
+fn only_short_reads_run_inline() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let read = query::try_inline(&conn, "SELECT x FROM t WHERE x = ?", &[Value::Integer(1)]);
+    assert_eq!(int(read.expect("a point read runs inline").unwrap()), 1);
+    assert!(query::try_inline(&conn, "INSERT INTO t VALUES (2)", &[]).is_none());
+    let count = query::execute(&conn, "SELECT count(*) FROM t", &[]).unwrap();
+    assert_eq!(
+        int(count),
+        1,
+        "the write was left for a blocking thread, not run"
+    );
+    assert!(
+        query::try_inline(&conn, LONG_READ, &[]).is_none(),
+        "over budget"
+    );
+    let err = query::try_inline(&conn, "SELEC 1", &[])
+        .expect("errors are final")
+        .unwrap_err();
+    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    let timeout: i64 = conn
+        .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(timeout, 5000, "lock waits are restored");
+}
+
+/// A read-only statement far over the inline budget.
+const LONG_READ: &str =
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
+                         SELECT count(*) FROM n";
+
+#[tokio::test]
+async fn a_read_over_the_inline_budget_completes_on_a_blocking_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inst = factor(dir.path()).instance("app");
+    let conn = open(&mut inst, "default").await;
+    assert_eq!(
+        int(exec(&mut inst, &conn, LONG_READ, vec![]).await.unwrap()),
+        3_000_000
+    );
+}
+
 /// Point-select throughput through the pool, inline vs on blocking threads, against Spin's
 /// scheme (one mutex-guarded connection behind `spawn_blocking`). Prints; asserts nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -446,8 +490,9 @@ async fn bench_point_select() {
     ));
 
     for mode in [
-        "inline when idle",
-        "blocking thread",
+        "pool, inline when idle",
+        "pool, blocking thread",
+        "guest path (SqliteInstance)",
         "spin: mutex + spawn_blocking",
     ] {
         let start = Instant::now();
@@ -455,18 +500,33 @@ async fn bench_point_select() {
             .map(|t| {
                 let pool = Arc::clone(&pool);
                 let spin_like = Arc::clone(&spin_like);
+                let mut inst = factor.instance("app");
                 tokio::spawn(async move {
                     for i in 0..CALLS {
                         let params = vec![Value::Integer(((t * CALLS + i) % 1000 + 1) as i64)];
-                        let run = move |c: &rusqlite::Connection| query::execute(c, sql, &params);
                         let result = match mode {
-                            "inline when idle" => pool.run_bounded(run).await.unwrap(),
-                            "blocking thread" => pool.run_blocking(run).await.unwrap(),
+                            "pool, inline when idle" => pool
+                                .run_bounded(move |c| query::execute(c, sql, &params))
+                                .await
+                                .unwrap(),
+                            "pool, blocking thread" => pool
+                                .run_blocking(move |c| query::execute(c, sql, &params))
+                                .await
+                                .unwrap(),
+                            "guest path (SqliteInstance)" => {
+                                // As a request does: open, execute, drop.
+                                let conn = open(&mut inst, "default").await;
+                                let result = exec(&mut inst, &conn, sql, params).await;
+                                HostConnection::drop(&mut inst, conn).await.unwrap();
+                                result
+                            }
                             _ => {
                                 let conn = Arc::clone(&spin_like);
-                                tokio::task::spawn_blocking(move || run(&conn.lock().unwrap()))
-                                    .await
-                                    .unwrap()
+                                tokio::task::spawn_blocking(move || {
+                                    query::execute(&conn.lock().unwrap(), sql, &params)
+                                })
+                                .await
+                                .unwrap()
                             }
                         };
                         assert_eq!(result.unwrap().rows.len(), 1);

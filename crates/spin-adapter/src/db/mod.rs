@@ -7,7 +7,10 @@ mod migrate;
 mod row;
 
 pub use migrate::Migration;
-pub use row::{FromRow, column};
+pub use row::{
+    FromRow, column, nullable_column, nullable_tenant_id_column, nullable_timestamp_column,
+    tenant_id_column, timestamp_column,
+};
 pub use spin_sdk::sqlite::{Row, Value};
 
 use spin_sdk::sqlite::{Connection, QueryResult};
@@ -18,7 +21,7 @@ use crate::ApiError;
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The database failed (unknown label, access denied, SQL or I/O error).
-    #[error("sqlite: {0}")]
+    #[error("SQLite error: {0}")]
     Sqlite(#[from] spin_sdk::sqlite::Error),
     /// A column is missing or holds a value of an unexpected type or shape.
     #[error("column `{column}`: {problem}")]
@@ -60,6 +63,11 @@ impl From<DbError> for ApiError {
 /// A text parameter.
 pub fn text(value: impl Into<String>) -> Value {
     Value::Text(value.into())
+}
+
+/// A text parameter, or SQL `NULL` for `None`.
+pub fn nullable_text(value: Option<impl Into<String>>) -> Value {
+    value.map_or(Value::Null, text)
 }
 
 /// An unsigned integer parameter (fails above `i64::MAX`).

@@ -1,4 +1,10 @@
-//! Typed key-value access: JSON values by key.
+//! Typed key-value access: JSON values by key, and atomic compare-and-swap updates.
+
+mod atomic;
+
+#[cfg(test)]
+pub(crate) use atomic::fakes as atomic_fakes;
+pub use atomic::{AtomicBucket, CasUpdateError, CompareAndSwap, SwapError, update_atomically};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -10,8 +16,11 @@ use crate::ApiError;
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {
     /// The store itself failed (unknown label, access denied, I/O).
-    #[error("key-value store: {0}")]
+    #[error("key-value error: {0}")]
     Store(#[from] spin_sdk::key_value::Error),
+    /// A `wasi:keyvalue` store failed (used for atomic updates).
+    #[error("key-value error: {0}")]
+    Wasi(String),
     /// A stored value is not the expected JSON.
     #[error("key-value entry `{key}` holds unexpected JSON: {source}")]
     Decode {

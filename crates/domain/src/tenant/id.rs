@@ -1,8 +1,9 @@
-//! The tenant scope every stored record belongs to.
+//! Tenant identifiers: the scope every stored record belongs to.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Longest accepted tenant id.
 const MAX_TENANT_CHARS: usize = 64;
@@ -10,7 +11,8 @@ const MAX_TENANT_CHARS: usize = 64;
 /// Identifies a tenant. Every storage query is scoped by one.
 ///
 /// Ids are 1..=64 characters of `[a-z0-9-]`, so they can be embedded in key-value keys
-/// (`story:v1:<tenant>:<id>`) and never contain the `:` separator.
+/// (`story:v2:<tenant>:<id>`) and never contain the `:` separator. New tenants get a
+/// lowercase hyphenated UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
@@ -21,9 +23,9 @@ pub struct TenantId(String);
 pub struct InvalidTenantId;
 
 impl TenantId {
-    /// The single tenant used until multi-tenancy lands: `default`.
-    pub fn default_tenant() -> Self {
-        Self("default".to_owned())
+    /// A fresh, time-ordered id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7().hyphenated().to_string())
     }
 
     /// Validates and wraps a tenant id.
@@ -70,8 +72,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_tenant_is_default() {
-        assert_eq!(TenantId::default_tenant().as_str(), "default");
+    fn generated_ids_are_valid_and_time_ordered() {
+        let a = TenantId::generate();
+        let b = TenantId::generate();
+        assert_eq!(TenantId::parse(a.as_str()), Ok(a.clone()));
+        assert!(a < b);
     }
 
     #[test]
@@ -80,5 +85,16 @@ mod tests {
         for bad in ["", "Acme", "a:b", "a b", "a/b", "ä", &"a".repeat(65)] {
             assert_eq!(TenantId::parse(bad), Err(InvalidTenantId), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn serde_validates() {
+        assert_eq!(
+            serde_json::from_str::<TenantId>(r#""acme""#)
+                .unwrap()
+                .as_str(),
+            "acme"
+        );
+        assert!(serde_json::from_str::<TenantId>(r#""A:B""#).is_err());
     }
 }

@@ -493,7 +493,7 @@ fn revoked_and_expired_keys_stop_working() {
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"]["code"], "api_key_revoked");
 
-    let soon = (chrono_now_plus_secs(2)).to_string();
+    let soon = rfc3339_in(2);
     let key = created(call(
         &w.app,
         Some(OPERATOR),
@@ -515,31 +515,10 @@ fn revoked_and_expired_keys_stop_working() {
     assert_eq!(r.json()["error"]["code"], "api_key_expired");
 }
 
-fn chrono_now_plus_secs(secs: u64) -> String {
-    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
-    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    // RFC 3339 in UTC without a date library: days since epoch → civil date.
-    let (days, rem) = (since / 86_400, since % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// An RFC 3339 UTC time `secs` seconds from now.
+fn rfc3339_in(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[test]

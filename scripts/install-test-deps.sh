@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Rust, from Debian's packages, only when missing:
 #   redis-server  (the external-queue tests run a real Redis on loopback)
+#   epubcheck     (the EPUB export test validates a generated book; Java, pulls in a JRE)
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v epubcheck >/dev/null 2>&1 || need+=(epubcheck)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -1,11 +1,17 @@
 //! `docs/openapi.json` against the code: the document is OpenAPI 3.1, every route in
 //! `spin.toml` is documented with exactly the methods its component serves, every documented
 //! operation is routed, and live responses (of authenticated, anonymous and refused callers)
-//! conform to the documented schemas and headers (checked by a small JSON Schema subset
-//! validator below; serde_json only).
+//! conform to the documented schemas, media types and headers (checked by a small JSON
+//! Schema subset validator below; serde_json only). The generation routes are checked on
+//! real jobs (queued, running, cancelled, completed) and the book routes on a completed
+//! generation.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use fabula_narrative::step_seed;
+use fabula_tests::pipeline::wait_until_terminal;
 use fabula_tests::{OPERATOR_TOKEN, TestApp, TestAppBuilder, TestResponse, repo_root};
 use serde_json::{Value, json};
 
@@ -15,12 +21,19 @@ const METHODS: [&str; 8] = [
 ];
 
 /// Components whose routes the document must cover.
-const DOCUMENTED_COMPONENTS: [&str; 3] = ["health", "stories-api", "tenants-api"];
+const DOCUMENTED_COMPONENTS: [&str; 5] = [
+    "health",
+    "stories-api",
+    "tenants-api",
+    "generations-api",
+    "books-api",
+];
 
 /// Response headers whose presence means something: a response that carries one must
 /// document it.
-const MEANINGFUL_HEADERS: [&str; 10] = [
+const MEANINGFUL_HEADERS: [&str; 11] = [
     "location",
+    "content-disposition",
     "etag",
     "allow",
     "www-authenticate",
@@ -31,6 +44,9 @@ const MEANINGFUL_HEADERS: [&str; 10] = [
     "ratelimit-reset",
     "x-request-id",
 ];
+
+/// How long a generation job of a few short chapters may take on a slow CI machine.
+const JOB_LIMIT: Duration = Duration::from_secs(180);
 
 /// Messages of the two routing 404s (host: no route in spin.toml; component: no route in
 /// its router). A 404 with either means a documented path is not actually served.
@@ -346,11 +362,24 @@ fn spin_http_routes() -> Vec<(String, String)> {
     routes
 }
 
-/// Whether a spin.toml route (exact, or `prefix/...`) serves a documented path template.
+/// Whether a spin.toml route (exact, with `:name` segments, or `prefix/...`) serves a
+/// documented path template. A `:name` segment stands for one templated `{...}` segment.
 fn spin_route_serves(route: &str, path: &str) -> bool {
     match route.strip_suffix("/...") {
         Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
-        None => route.trim_end_matches('/') == path.trim_end_matches('/'),
+        None => {
+            let segments = |p: &str| -> Vec<String> {
+                p.trim_end_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let (route, path) = (segments(route), segments(path));
+            route.len() == path.len()
+                && route.iter().zip(&path).all(|(r, p)| {
+                    r == p || (r.starts_with(':') && p.starts_with('{') && p.ends_with('}'))
+                })
+        }
     }
 }
 
@@ -363,12 +392,22 @@ fn operator() -> String {
 
 /// A running Fabula signed in (as its default credential) with a `user` key of a fresh
 /// `standard` tenant, plus an `admin` key of the same tenant for the platform routes a
-/// user may not call.
+/// user may not call, and (made on first use) a book: a public story of that tenant with
+/// a completed generation.
 struct Live {
     app: TestApp,
     tenant: String,
     /// `Bearer <admin key>` of `tenant`.
     admin: String,
+    book: OnceCell<Book>,
+}
+
+/// A public story whose two-chapter generation job has completed; its first chapter's
+/// draft was repetitive, so the quality step failed it and revised it.
+#[derive(Clone)]
+struct Book {
+    story: String,
+    job: String,
 }
 
 impl Live {
@@ -380,18 +419,40 @@ impl Live {
             app,
             tenant,
             admin: format!("Bearer {admin}"),
+            book: OnceCell::new(),
         }
     }
 
+    /// The book, generated (and waited for) on first use.
+    fn book(&self) -> &Book {
+        self.book.get_or_init(|| {
+            let app = &self.app;
+            let r = app.post_json(
+                "/api/v1/stories",
+                &json!({"title": "The Drowned Map", "premise": "A keeper finds a map inside the lamp.",
+                        "genre": "mystery", "chapter_count": 2, "target_words": 1000, "public": true}),
+            );
+            assert_eq!(r.status, 201, "{}", r.text());
+            let story = r.json()["id"].as_str().expect("id").to_owned();
+            let body = json!({"chapters": 2, "words_per_chapter": 200, "seed": revised_seed()});
+            let job = start_job(app, &story, &body);
+            let done = wait_until_terminal(app, &job, JOB_LIMIT);
+            assert_eq!(done["status"], "completed", "{done}");
+            Book { story, job }
+        })
+    }
+
     /// The credential a documented operation is sent with: `None` for the default user
-    /// key (stories, `/me`; health ignores it), the operator token for tenants, the
-    /// tenant's admin key for keys, the audit log and metrics.
+    /// key (stories, generations, jobs, usage, books, `/me`; health ignores it), the
+    /// operator token for tenants, the tenant's admin key for keys, the audit log,
+    /// metrics and the sweep.
     fn credential(&self, path: &str) -> Option<String> {
         if path.starts_with("/api/v1/tenants") {
             Some(operator())
         } else if path.starts_with("/api/v1/api-keys")
             || path == "/api/v1/audit-log"
             || path == "/api/v1/system/metrics"
+            || path == "/api/v1/system/sweep"
         {
             Some(self.admin.clone())
         } else {
@@ -399,17 +460,75 @@ impl Live {
         }
     }
 
-    /// A documented path with `{id}` replaced by a real id: a fresh story, the signed-in
-    /// tenant, or a fresh key of it.
-    fn concrete(&self, path: &str) -> String {
+    /// A documented path, for `method`, with `{id}` replaced by a real id its operation
+    /// can succeed on: a fresh story (to delete), a fresh one-chapter story (to generate),
+    /// the signed-in tenant, a fresh key of it (to revoke), a running job (to cancel), a
+    /// cancelled one (to retry), otherwise the book's story or job. The export gets a
+    /// `format`.
+    fn concrete(&self, method: &str, path: &str) -> String {
+        let posting = method.eq_ignore_ascii_case("POST");
         let id = match path {
             "/api/v1/stories/{id}" => create_story(&self.app, "Probe"),
+            "/api/v1/stories/{id}/generations" if posting => short_story(&self.app, false),
+            "/api/v1/stories/{id}/export" => {
+                return path.replace("{id}", &self.book().story) + "?format=json";
+            }
+            p if p.starts_with("/api/v1/stories/{id}/") => self.book().story.clone(),
             "/api/v1/tenants/{id}" => self.tenant.clone(),
             "/api/v1/api-keys/{id}" => issue_key(&self.app, &self.tenant, "user").0,
+            "/api/v1/jobs/{id}/cancel" if posting => running_job(&self.app),
+            "/api/v1/jobs/{id}/retry" if posting => cancelled_job(&self.app),
+            p if p.starts_with("/api/v1/jobs/{id}") => self.book().job.clone(),
             _ => return path.to_owned(),
         };
         path.replace("{id}", &id)
     }
+}
+
+/// The first job seed whose first chapter's draft the offline provider writes
+/// repetitively (its chapter seed is a multiple of 16) and whose second chapter's it does
+/// not: the quality step fails the draft of chapter 1 and revises it.
+fn revised_seed() -> u64 {
+    (1..)
+        .find(|&s| step_seed(s, "chapter:1") % 16 == 0 && step_seed(s, "chapter:2") % 16 != 0)
+        .expect("some seed")
+}
+
+/// A private story of the signed-in tenant with one chapter of 1,000 words (or `public`).
+fn short_story(app: &TestApp, public: bool) -> String {
+    let r = app.post_json(
+        "/api/v1/stories",
+        &json!({"title": "Short", "premise": "A keeper finds a map inside the lamp.",
+                "genre": "mystery", "chapter_count": 1, "target_words": 1000, "public": public}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// Starts a generation of `story` with `body`; returns the job id.
+fn start_job(app: &TestApp, story: &str, body: &Value) -> String {
+    let r = app.post_json(&format!("/api/v1/stories/{story}/generations"), body);
+    assert_eq!(r.status, 202, "{}", r.text());
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// A fresh job of a fresh story, long enough (20 chapters) to be still queued or running
+/// when the next request arrives.
+fn running_job(app: &TestApp) -> String {
+    let story = short_story(app, false);
+    start_job(
+        app,
+        &story,
+        &json!({"chapters": 20, "words_per_chapter": 200}),
+    )
+}
+
+/// A fresh job, cancelled.
+fn cancelled_job(app: &TestApp) -> String {
+    let id = running_job(app);
+    let r = app.post_json(&format!("/api/v1/jobs/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    id
 }
 
 fn create_story(app: &TestApp, title: &str) -> String {
@@ -572,9 +691,11 @@ fn is_routing_404(r: &TestResponse) -> bool {
 }
 
 /// Asserts that `r` is documented for the operation and conforms to it: status listed,
-/// required headers present, the headers it carries documented and valid, body valid
-/// against the documented schema (or empty when the response has no content), error codes
-/// from the documented list.
+/// required headers present, the headers it carries documented and valid, its media type
+/// one of the documented ones (exactly `application/json` for JSON), a JSON body valid
+/// against the documented schema, any other body not empty (and UTF-8 for `text/*`), no
+/// body when the response has no content, every error an envelope with error codes from
+/// the documented lists.
 fn assert_conforms(doc: &Doc, path: &str, method: &str, r: &TestResponse, case: &str) {
     let documented = doc.response(path, method, r.status).unwrap_or_else(|| {
         panic!(
@@ -619,26 +740,52 @@ fn assert_conforms(doc: &Doc, path: &str, method: &str, r: &TestResponse, case: 
         r.header("x-request-id").is_some(),
         "{case}: every response has x-request-id"
     );
-    match documented.pointer("/content/application~1json/schema") {
-        Some(schema) => {
-            assert_eq!(r.header("content-type"), Some("application/json"), "{case}");
-            let body = r.json();
-            let violations = doc.violations(schema, &body);
-            assert!(
-                violations.is_empty(),
-                "{case}: body does not match the documented schema:\n{}\n{body:#}",
-                violations.join("\n")
-            );
-            if let Some(error) = body.get("error") {
-                assert_error_envelope(doc, error, r, case);
-            }
-        }
-        None => assert!(
+    let Some(content) = documented.get("content").and_then(Value::as_object) else {
+        assert!(
             r.body.is_empty(),
             "{case}: {} is documented without a body: {}",
             r.status,
             r.text()
-        ),
+        );
+        return;
+    };
+    let content_type = r
+        .header("content-type")
+        .unwrap_or_else(|| panic!("{case}: {} without content-type", r.status));
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let media = content.get(&media_type).unwrap_or_else(|| {
+        panic!(
+            "{case}: {} answered {content_type}, documented: {:?}",
+            r.status,
+            content.keys().collect::<Vec<_>>()
+        )
+    });
+    if media_type == "application/json" {
+        let schema = media
+            .get("schema")
+            .unwrap_or_else(|| panic!("{case}: application/json without a schema"));
+        assert_eq!(content_type, "application/json", "{case}");
+        let body = r.json();
+        let violations = doc.violations(schema, &body);
+        assert!(
+            violations.is_empty(),
+            "{case}: body does not match the documented schema:\n{}\n{body:#}",
+            violations.join("\n")
+        );
+        if r.status >= 400 {
+            assert_error_envelope(doc, &body["error"], r, case);
+        }
+    } else {
+        assert!(!r.body.is_empty(), "{case}: an empty {media_type} body");
+        assert!(
+            !media_type.starts_with("text/") || std::str::from_utf8(&r.body).is_ok(),
+            "{case}: a {media_type} body that is not UTF-8"
+        );
     }
 }
 
@@ -944,7 +1091,9 @@ fn document_is_openapi_3_1_and_covers_every_spin_route() {
                 "{method} {path}: probes need no credentials"
             );
         }
-        // Every POST creates: idempotent, with the pipeline's idempotency answers.
+        // Every POST creates or starts something, and the pipeline makes every POST
+        // idempotent: it takes `Idempotency-Key`, has the idempotency answers, and its one
+        // success (201 created, 202 accepted, or 200 done at once) can be a replay.
         if method == "post" {
             assert!(
                 params
@@ -958,10 +1107,20 @@ fn document_is_openapi_3_1_and_covers_every_spin_route() {
                     "{method} {path}: no {status}"
                 );
             }
-            let created = doc.response(path, method, 201).expect("201");
+            let successes: Vec<&str> = responses
+                .keys()
+                .map(String::as_str)
+                .filter(|s| s.starts_with('2'))
+                .collect();
             assert!(
-                created["headers"].get("idempotent-replayed").is_some(),
-                "{method} {path}: 201 without Idempotent-Replayed"
+                matches!(successes.as_slice(), ["200" | "201" | "202"]),
+                "{method} {path}: one success status of 200, 201, 202 expected: {successes:?}"
+            );
+            let status = successes[0].parse().unwrap();
+            let success = doc.response(path, method, status).unwrap();
+            assert!(
+                success["headers"].get("idempotent-replayed").is_some(),
+                "{method} {path}: {status} without Idempotent-Replayed"
             );
         }
     }
@@ -1006,9 +1165,16 @@ fn document_is_openapi_3_1_and_covers_every_spin_route() {
         .filter(|(_, c)| DOCUMENTED_COMPONENTS.contains(&c.as_str()))
         .collect();
     assert!(
-        routes.len() >= 11,
-        "expected the health, stories and tenancy routes in spin.toml: {routes:?}"
+        routes.len() >= 18,
+        "expected the health, stories, tenancy, generation and book routes in spin.toml: \
+         {routes:?}"
     );
+    for component in DOCUMENTED_COMPONENTS {
+        assert!(
+            routes.iter().any(|(_, c)| c == component),
+            "no spin.toml route of {component}"
+        );
+    }
     for (route, component) in &routes {
         assert!(
             doc.paths().keys().any(|p| spin_route_serves(route, p)),
@@ -1040,7 +1206,7 @@ fn documented_methods_are_exactly_the_served_ones_and_every_operation_is_routed(
     // router runs before any permission check, so every path reaches its router (an
     // anonymous caller or a bad key could be refused by the pipeline first).
     for path in doc.paths().keys() {
-        let r = app.request("OPTIONS", &live.concrete(path), &[], None);
+        let r = app.request("OPTIONS", &live.concrete("OPTIONS", path), &[], None);
         assert_eq!(r.status, 405, "OPTIONS {path}: {}", r.text());
         let violations = doc.violations(schema_405, &r.json());
         assert!(violations.is_empty(), "405 body: {violations:?}");
@@ -1065,7 +1231,7 @@ fn documented_methods_are_exactly_the_served_ones_and_every_operation_is_routed(
         let credential = live.credential(path);
         let mut succeeded = false;
         for body in request_examples(&doc, op) {
-            let target = live.concrete(path);
+            let target = live.concrete(method, path);
             let bytes = body.as_ref().map(|b| serde_json::to_vec(b).unwrap());
             let mut headers: Vec<(&str, &str)> = Vec::new();
             if let Some(credential) = &credential {
@@ -2002,4 +2168,953 @@ fn tenancy_responses_conform_to_the_documented_shapes() {
         "/api/v1/stories",
         429,
     );
+}
+
+/// The field and code of every detail of a 422.
+fn details(r: &TestResponse) -> Vec<(String, String)> {
+    r.json()["error"]["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["field"].as_str().unwrap_or_default().to_owned(),
+                d["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `value` validates against component schema `name`.
+fn assert_valid(doc: &Doc, name: &str, value: &Value) {
+    let violations = doc.violations(doc.component_schema(name), value);
+    assert!(violations.is_empty(), "{name}: {violations:?}\n{value:#}");
+}
+
+#[test]
+fn generation_responses_conform_to_the_documented_shapes() {
+    let doc = Doc::load();
+    let live = Live::start(TestAppBuilder::fabula());
+    let app = &live.app;
+    let probe = Probe { doc: &doc, app };
+    let operator = operator();
+    let admin = live.admin.as_str();
+    let bad_key = "Bearer fab_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    let unknown = "0190f5a0-0000-7000-8000-000000000000";
+    let generations = "/api/v1/stories/{id}/generations";
+    let (jobs, job, chapters, events) = (
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}",
+        "/api/v1/jobs/{id}/chapters",
+        "/api/v1/jobs/{id}/events",
+    );
+    let (cancel, retry) = ("/api/v1/jobs/{id}/cancel", "/api/v1/jobs/{id}/retry");
+    let (usage, sweep) = ("/api/v1/usage", "/api/v1/system/sweep");
+    let at = |id: &str, rest: &str| format!("/api/v1/jobs/{id}{rest}");
+    let other_tenant = create_tenant(app, "standard");
+    let other = format!("Bearer {}", issue_key(app, &other_tenant, "user").1);
+
+    // 202: exactly the documented properties and Location; the job's quality policy is
+    // the story's with the request's changes merged in, key by key.
+    let story = short_story(app, false);
+    let start = format!("/api/v1/stories/{story}/generations");
+    let started = probe.check(
+        "start",
+        req("POST", start.clone()).json(json!({
+            "chapters": 20, "words_per_chapter": 200,
+            "models": {"quality": "fabula-offline-1"},
+            "quality": {"max_revisions": 1,
+                        "thresholds": {"max_rep_4": 0.15, "dialogue": {"rich": {"min": 0.3}}}}
+        })),
+        generations,
+        202,
+    );
+    let body = started.json();
+    assert_exact_properties(&doc, "Job", &body);
+    assert_exact_properties(&doc, "JobSpec", &body["spec"]);
+    assert_exact_properties(&doc, "JobMetadata", &body["metadata"]);
+    assert!(
+        ["queued", "running"].contains(&body["status"].as_str().unwrap()),
+        "{body}"
+    );
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        started.header("location"),
+        Some(format!("/api/v1/jobs/{id}").as_str())
+    );
+    let mut policy = app.get(&format!("/api/v1/stories/{story}")).json()["quality"].clone();
+    policy["max_revisions"] = json!(1);
+    policy["thresholds"]["max_rep_4"] = json!(0.15);
+    policy["thresholds"]["dialogue"]["rich"]["min"] = json!(0.3);
+    assert_eq!(
+        body["spec"]["quality"], policy,
+        "the story's policy with the request's changes"
+    );
+    assert_eq!(
+        body["spec"]["models"],
+        json!({"quality": "fabula-offline-1"})
+    );
+
+    // Cancel (200) and retry (202) as the job's status allows; 409 otherwise. A cancel
+    // under an Idempotency-Key is replayed.
+    let r = probe.check("cancel", req("POST", at(&id, "/cancel")), cancel, 200);
+    assert_exact_properties(&doc, "Job", &r.json());
+    assert_eq!(r.json()["status"], "cancelled");
+    let r = probe.check("cancel again", req("POST", at(&id, "/cancel")), cancel, 409);
+    assert_eq!(code(&r), "invalid_transition");
+    let r = probe.check("retry", req("POST", at(&id, "/retry")), retry, 202);
+    assert_exact_properties(&doc, "Job", &r.json());
+    assert_eq!(r.json()["status"], "running");
+    let r = probe.check("retry again", req("POST", at(&id, "/retry")), retry, 409);
+    assert_eq!(code(&r), "invalid_transition");
+    let first = probe.check(
+        "idempotent cancel",
+        req("POST", at(&id, "/cancel")).header("idempotency-key", "cancel-once"),
+        cancel,
+        200,
+    );
+    assert!(first.header("idempotent-replayed").is_none());
+    let replay = probe.check(
+        "replayed cancel",
+        req("POST", at(&id, "/cancel")).header("idempotency-key", "cancel-once"),
+        cancel,
+        200,
+    );
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json(), first.json());
+
+    // Idempotent start: one job, the 202 replayed with its Location.
+    let once = json!({"chapters": 1, "words_per_chapter": 200});
+    let first = probe.check(
+        "idempotent start",
+        req("POST", start.clone())
+            .header("idempotency-key", "start-once")
+            .json(once.clone()),
+        generations,
+        202,
+    );
+    let replay = probe.check(
+        "replayed start",
+        req("POST", start.clone())
+            .header("idempotency-key", "start-once")
+            .json(once),
+        generations,
+        202,
+    );
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json(), first.json());
+    assert_eq!(replay.header("location"), first.header("location"));
+    let r = probe.check(
+        "reused key, start",
+        req("POST", start.clone())
+            .header("idempotency-key", "start-once")
+            .json(json!({"chapters": 2, "words_per_chapter": 200})),
+        generations,
+        422,
+    );
+    assert_eq!(code(&r), "idempotency_key_reused");
+    let long_key = "k".repeat(256);
+    let r = probe.check(
+        "bad idempotency key, start",
+        req("POST", start.clone())
+            .header("idempotency-key", &long_key)
+            .json(json!({})),
+        generations,
+        400,
+    );
+    assert_eq!(code(&r), "invalid_idempotency_key");
+
+    // Refused starts.
+    for (case, body, content_type, status, expected) in [
+        (
+            "not json",
+            &b"{nope"[..],
+            "application/json",
+            400,
+            "invalid_json",
+        ),
+        (
+            "not an object",
+            &b"[1]"[..],
+            "application/json",
+            400,
+            "invalid_json",
+        ),
+        (
+            "text",
+            &b"hi"[..],
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let r = probe.check(
+            &format!("start, {case}"),
+            req("POST", start.clone()).raw(body.to_vec(), content_type),
+            generations,
+            status,
+        );
+        assert_eq!(code(&r), expected, "{case}");
+    }
+    let r = probe.check(
+        "start over 16 KiB",
+        req("POST", start.clone()).json(json!({"style": {"tone": "t".repeat(17 * 1024)}})),
+        generations,
+        413,
+    );
+    assert_eq!(code(&r), "payload_too_large");
+    for (body, expected) in [
+        (
+            json!({"chapters": 0, "models": {"quality": "has space"},
+                   "quality": {"thresholds": {"max_rep_4": 2}}}),
+            vec![
+                ("chapters", "out_of_range"),
+                ("models.quality", "invalid_value"),
+                ("quality.thresholds.max_rep_4", "invalid_value"),
+            ],
+        ),
+        (json!({"quality": 3}), vec![("quality", "invalid_type")]),
+        (
+            json!({"quality": {"max_revisions": 6}}),
+            vec![("quality.max_revisions", "invalid_value")],
+        ),
+        (
+            json!({"quality": {"thresholds": {"max_rep_5": 0.1}}}),
+            vec![("quality.thresholds.max_rep_5", "invalid_value")],
+        ),
+        (
+            json!({"surprise": true}),
+            vec![("surprise", "unknown_field")],
+        ),
+    ] {
+        let r = probe.check(
+            &format!("start, invalid {body}"),
+            req("POST", start.clone()).json(body.clone()),
+            generations,
+            422,
+        );
+        assert_eq!(code(&r), "validation_failed");
+        let expected: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(f, c)| (f.to_owned(), c.to_owned()))
+            .collect();
+        assert_eq!(details(&r), expected, "{body}");
+    }
+    let r = probe.check(
+        "anonymous start",
+        req("POST", start.clone()).anonymous().json(json!({})),
+        generations,
+        401,
+    );
+    assert_eq!(code(&r), "unauthenticated");
+    let r = probe.check(
+        "operator start",
+        req("POST", start.clone()).auth(&operator).json(json!({})),
+        generations,
+        403,
+    );
+    assert_eq!(code(&r), "forbidden");
+    let r = probe.check(
+        "unknown key, start",
+        req("POST", start.clone()).auth(bad_key).json(json!({})),
+        generations,
+        401,
+    );
+    assert_eq!(code(&r), "invalid_api_key");
+    for (case, url, auth) in [
+        (
+            "unknown story",
+            format!("/api/v1/stories/{unknown}/generations"),
+            None,
+        ),
+        (
+            "not a story id",
+            "/api/v1/stories/42/generations".into(),
+            None,
+        ),
+        (
+            "another tenant's story",
+            start.clone(),
+            Some(other.as_str()),
+        ),
+    ] {
+        let mut request = req("POST", url).json(json!({}));
+        if let Some(auth) = auth {
+            request = request.auth(auth);
+        }
+        let r = probe.check(&format!("start, {case}"), request, generations, 404);
+        assert_eq!(code(&r), "not_found");
+    }
+
+    // A story's jobs, newest first, page by page.
+    let page = probe.check(
+        "story's jobs",
+        req("GET", format!("{start}?limit=1")),
+        generations,
+        200,
+    );
+    let items = page.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_exact_properties(&doc, "JobSummary", &items[0]);
+    let cursor = page.json()["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    probe.check(
+        "story's jobs, next page",
+        req("GET", format!("{start}?limit=100&cursor={cursor}")),
+        generations,
+        200,
+    );
+    let r = probe.check(
+        "story's jobs, bad cursor",
+        req("GET", format!("{start}?cursor=%%%nope")),
+        generations,
+        400,
+    );
+    assert_eq!(code(&r), "invalid_cursor");
+    probe.check(
+        "story's jobs, bad limit",
+        req("GET", format!("{start}?limit=0")),
+        generations,
+        422,
+    );
+    probe.check(
+        "story's jobs, unknown story",
+        req("GET", format!("/api/v1/stories/{unknown}/generations")),
+        generations,
+        404,
+    );
+    probe.check(
+        "story's jobs, another tenant",
+        req("GET", start.clone()).auth(&other),
+        generations,
+        404,
+    );
+    probe.check(
+        "story's jobs, anonymous",
+        req("GET", start.clone()).anonymous(),
+        generations,
+        401,
+    );
+    probe.check(
+        "story's jobs, operator",
+        req("GET", start.clone()).auth(&operator),
+        generations,
+        403,
+    );
+
+    // The tenant's jobs, filtered.
+    let book = live.book().clone();
+    let r = probe.check(
+        "completed jobs of the book's story",
+        req(
+            "GET",
+            format!("{jobs}?status=completed&story_id={}", book.story),
+        ),
+        jobs,
+        200,
+    );
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["id"], book.job.as_str());
+    assert_exact_properties(&doc, "JobSummary", &items[0]);
+    for (case, query, field) in [
+        ("bad status", "status=done", "status"),
+        ("bad story", "story_id=42", "story_id"),
+        ("bad limit", "limit=101", "limit"),
+    ] {
+        let r = probe.check(
+            &format!("jobs, {case}"),
+            req("GET", format!("{jobs}?{query}")),
+            jobs,
+            422,
+        );
+        assert_eq!(details(&r)[0].0, field, "{case}");
+    }
+    probe.check(
+        "jobs, bad cursor",
+        req("GET", format!("{jobs}?cursor=%%%nope")),
+        jobs,
+        400,
+    );
+    probe.check("jobs, anonymous", req("GET", jobs).anonymous(), jobs, 401);
+    probe.check(
+        "jobs, operator",
+        req("GET", jobs).auth(&operator),
+        jobs,
+        403,
+    );
+
+    // The completed job: its steps (each chapter followed by its quality step), and the
+    // quality records and continuity alerts in its metadata. Chapter 1's repetitive draft
+    // failed the gate and was revised, so failures are checked live too.
+    let r = probe.check("completed job", req("GET", at(&book.job, "")), job, 200);
+    let done = r.json();
+    assert_exact_properties(&doc, "Job", &done);
+    assert_exact_properties(&doc, "JobSpec", &done["spec"]);
+    assert_exact_properties(&doc, "JobMetadata", &done["metadata"]);
+    assert_eq!(done["status"], "completed");
+    let steps: Vec<&str> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_exact_properties(&doc, "JobStep", s);
+            s["step"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "premise",
+            "outline",
+            "chapter:1",
+            "quality:1",
+            "chapter:2",
+            "quality:2",
+            "assembly"
+        ]
+    );
+    let quality = done["metadata"]["quality"].as_array().unwrap().clone();
+    assert_eq!(quality.len(), 2, "one record per chapter: {quality:?}");
+    for (n, record) in quality.iter().enumerate() {
+        assert_exact_properties(&doc, "ChapterQuality", record);
+        assert_eq!(record["chapter"], n + 1);
+        for attempt in record["attempts"].as_array().unwrap() {
+            assert_exact_properties(&doc, "QualityAttempt", attempt);
+            assert_exact_properties(&doc, "AttemptScores", &attempt["scores"]);
+            for failure in attempt["failures"].as_array().unwrap() {
+                assert_exact_properties(&doc, "GateFailure", failure);
+            }
+        }
+    }
+    let revised = quality[0]["attempts"].as_array().unwrap();
+    assert!(
+        revised.len() >= 2
+            && revised[0]["passed"] == false
+            && !revised[0]["failures"].as_array().unwrap().is_empty(),
+        "chapter 1's draft failed and was revised: {revised:?}"
+    );
+    for (case, url, auth, status) in [
+        ("unknown job", at(unknown, ""), None, 404),
+        ("not a job id", at("not-a-job", ""), None, 404),
+        (
+            "another tenant's job",
+            at(&book.job, ""),
+            Some(other.as_str()),
+            404,
+        ),
+        (
+            "job, operator",
+            at(&book.job, ""),
+            Some(operator.as_str()),
+            403,
+        ),
+    ] {
+        let mut request = req("GET", url);
+        if let Some(auth) = auth {
+            request = request.auth(auth);
+        }
+        probe.check(case, request, job, status);
+    }
+    probe.check(
+        "job, anonymous",
+        req("GET", at(&book.job, "")).anonymous(),
+        job,
+        401,
+    );
+
+    // Chapters, page by page.
+    let page = probe.check(
+        "chapters",
+        req("GET", at(&book.job, "/chapters?limit=1")),
+        chapters,
+        200,
+    );
+    let first = &page.json()["items"][0];
+    assert_exact_properties(&doc, "Chapter", first);
+    assert_eq!(first["number"], 1);
+    let cursor = page.json()["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let next = probe.check(
+        "chapters, next page",
+        req("GET", at(&book.job, &format!("/chapters?cursor={cursor}"))),
+        chapters,
+        200,
+    );
+    assert_eq!(next.json()["items"][0]["number"], 2);
+    probe.check(
+        "chapters, bad limit",
+        req("GET", at(&book.job, "/chapters?limit=0")),
+        chapters,
+        422,
+    );
+    probe.check(
+        "chapters, bad cursor",
+        req("GET", at(&book.job, "/chapters?cursor=%%%nope")),
+        chapters,
+        400,
+    );
+    probe.check(
+        "chapters, unknown job",
+        req("GET", at(unknown, "/chapters")),
+        chapters,
+        404,
+    );
+
+    // Events: every kind documented; one chapter_checked per chapter, its data as
+    // documented and matching the job's quality record.
+    let r = probe.check(
+        "events",
+        req("GET", at(&book.job, "/events?limit=100")),
+        events,
+        200,
+    );
+    let log = r.json()["items"].as_array().unwrap().clone();
+    let kinds = doc.enum_values("EventKind");
+    for event in &log {
+        assert_exact_properties(&doc, "JobEvent", event);
+        assert!(
+            kinds.contains(event["kind"].as_str().unwrap()),
+            "undocumented event kind: {event}"
+        );
+    }
+    let checked: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["kind"] == "chapter_checked")
+        .map(|e| &e["data"])
+        .collect();
+    assert_eq!(checked.len(), 2, "{log:?}");
+    for (data, record) in checked.iter().zip(&quality) {
+        assert_valid(&doc, "ChapterCheckedData", data);
+        assert_exact_properties(&doc, "ChapterCheckedData", data);
+        assert_eq!(data["number"], record["chapter"]);
+        assert_eq!(data["passed"], record["passed"]);
+        assert_eq!(data["kept"], record["kept"]);
+        assert_eq!(
+            data["attempts"],
+            record["attempts"].as_array().unwrap().len()
+        );
+    }
+    let page = probe.check(
+        "events after 3",
+        req("GET", at(&book.job, "/events?after=3&limit=2")),
+        events,
+        200,
+    );
+    let seqs: Vec<Value> = page.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].clone())
+        .collect();
+    assert_eq!(seqs, [json!(4), json!(5)]);
+    assert_eq!(page.json()["next_cursor"], 5);
+    for (case, query, status) in [
+        ("bad after", "after=-1", 422),
+        ("bad limit", "limit=0", 422),
+        ("bad cursor", "cursor=%%%nope", 400),
+    ] {
+        probe.check(
+            &format!("events, {case}"),
+            req("GET", at(&book.job, &format!("/events?{query}"))),
+            events,
+            status,
+        );
+    }
+    probe.check(
+        "events, unknown job",
+        req("GET", at(unknown, "/events")),
+        events,
+        404,
+    );
+    let sse = probe.check(
+        "events as SSE",
+        req("GET", at(&book.job, "/events")).header("accept", "text/event-stream"),
+        events,
+        200,
+    );
+    let text = sse.text();
+    assert!(
+        text.contains("event: chapter_checked\n") && text.contains("event: job_completed\n"),
+        "{text}"
+    );
+    assert_eq!(sse.header("cache-control"), Some("no-cache"));
+    let resumed = probe.check(
+        "events as SSE after Last-Event-ID",
+        req("GET", at(&book.job, "/events"))
+            .header("accept", "text/event-stream")
+            .header("last-event-id", "3"),
+        events,
+        200,
+    );
+    assert!(
+        resumed.text().contains("id: 4\n") && !resumed.text().contains("id: 3\n"),
+        "{}",
+        resumed.text()
+    );
+
+    // A completed job can be neither cancelled nor retried.
+    for (case, path, template) in [
+        ("cancel a completed job", "/cancel", cancel),
+        ("retry a completed job", "/retry", retry),
+    ] {
+        let r = probe.check(case, req("POST", at(&book.job, path)), template, 409);
+        assert_eq!(code(&r), "invalid_transition");
+    }
+    for (path, template) in [("/cancel", cancel), ("/retry", retry)] {
+        probe.check(
+            &format!("{path}, unknown job"),
+            req("POST", at(unknown, path)),
+            template,
+            404,
+        );
+        probe.check(
+            &format!("{path}, another tenant's job"),
+            req("POST", at(&book.job, path)).auth(&other),
+            template,
+            404,
+        );
+        probe.check(
+            &format!("{path}, anonymous"),
+            req("POST", at(&book.job, path)).anonymous(),
+            template,
+            401,
+        );
+        probe.check(
+            &format!("{path}, operator"),
+            req("POST", at(&book.job, path)).auth(&operator),
+            template,
+            403,
+        );
+    }
+
+    // Usage.
+    let r = probe.check("usage", req("GET", usage), usage, 200);
+    assert_exact_properties(&doc, "Usage", &r.json());
+    for story in r.json()["stories"].as_array().unwrap() {
+        assert_exact_properties(&doc, "StoryUsage", story);
+    }
+    probe.check(
+        "usage, operator",
+        req("GET", usage).auth(&operator),
+        usage,
+        403,
+    );
+    probe.check(
+        "usage, anonymous",
+        req("GET", usage).anonymous(),
+        usage,
+        401,
+    );
+
+    // The sweep: admins and operators; replayed under an Idempotency-Key.
+    for (case, auth) in [("admin", admin), ("operator", operator.as_str())] {
+        let r = probe.check(
+            &format!("sweep, {case}"),
+            req("POST", sweep).auth(auth),
+            sweep,
+            200,
+        );
+        assert_exact_properties(&doc, "SweepResult", &r.json());
+    }
+    let first = probe.check(
+        "idempotent sweep",
+        req("POST", sweep)
+            .auth(admin)
+            .header("idempotency-key", "sweep-once"),
+        sweep,
+        200,
+    );
+    let replay = probe.check(
+        "replayed sweep",
+        req("POST", sweep)
+            .auth(admin)
+            .header("idempotency-key", "sweep-once"),
+        sweep,
+        200,
+    );
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json(), first.json());
+    let r = probe.check("sweep, user", req("POST", sweep), sweep, 403);
+    assert_eq!(code(&r), "forbidden");
+    let r = probe.check(
+        "sweep, anonymous",
+        req("POST", sweep).anonymous(),
+        sweep,
+        401,
+    );
+    assert_eq!(code(&r), "unauthenticated");
+}
+
+/// `attachment; filename="<lowercase ASCII slug>.<extension>"`.
+fn is_attachment(disposition: Option<&str>, extension: &str) -> bool {
+    disposition
+        .and_then(|d| d.strip_prefix("attachment; filename=\""))
+        .and_then(|d| d.strip_suffix(&format!(".{extension}\"")))
+        .is_some_and(|slug| {
+            !slug.is_empty()
+                && slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+#[test]
+fn book_responses_conform_to_the_documented_shapes() {
+    let doc = Doc::load();
+    let live = Live::start(TestAppBuilder::fabula());
+    let app = &live.app;
+    let probe = Probe { doc: &doc, app };
+    let operator = operator();
+    let bad_key = "Bearer fab_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    let unknown = "0190f5a0-0000-7000-8000-000000000000";
+    let (analysis, export) = (
+        "/api/v1/stories/{id}/analysis",
+        "/api/v1/stories/{id}/export",
+    );
+    let of =
+        |story: &str, route: &str, query: &str| format!("/api/v1/stories/{story}/{route}{query}");
+    let book = live.book().clone();
+    let job = app.get(&format!("/api/v1/jobs/{}", book.job)).json();
+    let written = fabula_tests::pipeline::chapters(app, &book.job);
+
+    // The report: exactly the documented properties, over the job's chapters, with the
+    // thresholds, attempts and alerts the job recorded.
+    let r = probe.check(
+        "analysis",
+        req("GET", of(&book.story, "analysis", "")),
+        analysis,
+        200,
+    );
+    let report = r.json();
+    assert_exact_properties(&doc, "StoryAnalysis", &report);
+    assert_eq!(report["story_id"], book.story.as_str());
+    assert_eq!(report["job_id"], book.job.as_str());
+    let spec = &job["spec"];
+    assert_eq!(report["thresholds"], spec["quality"]["thresholds"]);
+    assert_eq!(report["max_revisions"], spec["quality"]["max_revisions"]);
+    assert_eq!(report["dialogue"], spec["generation"]["style"]["dialogue"]);
+    assert_eq!(
+        report["continuity_alerts"],
+        job["metadata"]["continuity_alerts"]
+    );
+    let chapters = report["chapters"].as_array().unwrap();
+    let records = job["metadata"]["quality"].as_array().unwrap();
+    assert_eq!(chapters.len(), 2);
+    let mut failing = Vec::new();
+    for (chapter, record) in chapters.iter().zip(records) {
+        assert_exact_properties(&doc, "ChapterAnalysis", chapter);
+        assert_exact_properties(&doc, "ChapterMetrics", &chapter["metrics"]);
+        assert_exact_properties(&doc, "GateResult", &chapter["gate"]);
+        assert_eq!(chapter["number"], record["chapter"]);
+        assert_eq!(chapter["attempts"], record["attempts"]);
+        assert_eq!(chapter["kept"], record["kept"]);
+        if chapter["gate"]["passed"] == false {
+            failing.push(chapter["number"].clone());
+        }
+    }
+    assert_eq!(report["failing_chapters"], Value::from(failing));
+    assert_exact_properties(&doc, "BookMetrics", &report["book"]);
+    let named = probe.check(
+        "analysis of a named job",
+        req(
+            "GET",
+            of(&book.story, "analysis", &format!("?job_id={}", book.job)),
+        ),
+        analysis,
+        200,
+    );
+    assert_eq!(named.json(), report);
+    probe.check(
+        "analysis, anonymous, public story",
+        req("GET", of(&book.story, "analysis", "")).anonymous(),
+        analysis,
+        200,
+    );
+
+    // Exports: each format's media type, an attachment, and its content.
+    for (format, media_type, extension) in [
+        ("markdown", "text/markdown", "md"),
+        ("MD", "text/markdown", "md"),
+        ("epub", "application/epub+zip", "epub"),
+        ("json", "application/json", "json"),
+    ] {
+        let r = probe.check(
+            &format!("export {format}"),
+            req(
+                "GET",
+                of(&book.story, "export", &format!("?format={format}")),
+            ),
+            export,
+            200,
+        );
+        let content_type = r.header("content-type").unwrap();
+        assert!(content_type.starts_with(media_type), "{content_type}");
+        assert!(
+            is_attachment(r.header("content-disposition"), extension),
+            "{:?}",
+            r.header("content-disposition")
+        );
+        match extension {
+            "md" => {
+                let text = r.text();
+                assert!(text.starts_with("# "), "{text}");
+                assert!(text.contains("## Contents"), "{text}");
+                assert!(text.contains("## Chapter 2"), "{text}");
+            }
+            "epub" => {
+                assert!(r.body.starts_with(b"PK\x03\x04"), "a ZIP");
+                assert_eq!(
+                    r.body.get(30..58),
+                    Some(&b"mimetypeapplication/epub+zip"[..]),
+                    "the OCF mimetype entry comes first, stored"
+                );
+            }
+            _ => {
+                let exported = r.json();
+                assert_exact_properties(&doc, "BookExport", &exported);
+                let texts: Vec<&Value> = exported["chapters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| &c["text"])
+                    .collect();
+                let expected: Vec<&Value> = written.iter().map(|c| &c["text"]).collect();
+                assert_eq!(texts, expected, "the kept chapter texts");
+                let metadata = &exported["metadata"];
+                assert_eq!(metadata["job_id"], book.job.as_str());
+                assert_eq!(metadata["spec"], job["spec"]);
+                assert_eq!(metadata["quality"], job["metadata"]["quality"]);
+            }
+        }
+    }
+    probe.check(
+        "export of a named job",
+        req(
+            "GET",
+            of(
+                &book.story,
+                "export",
+                &format!("?format=json&job_id={}", book.job),
+            ),
+        ),
+        export,
+        200,
+    );
+    probe.check(
+        "export, anonymous, public story",
+        req("GET", of(&book.story, "export", "?format=markdown")).anonymous(),
+        export,
+        200,
+    );
+
+    // Refused: bad query parameters (the format first), stories and jobs without a book.
+    for (case, query, expected) in [
+        ("no format", "", "unsupported_format"),
+        ("empty format", "?format=", "unsupported_format"),
+        ("unknown format", "?format=pdf", "unsupported_format"),
+        (
+            "format first",
+            "?format=pdf&job_id=nope",
+            "unsupported_format",
+        ),
+        ("bad job id", "?format=json&job_id=nope", "invalid_job_id"),
+    ] {
+        let r = probe.check(
+            &format!("export, {case}"),
+            req("GET", of(&book.story, "export", query)),
+            export,
+            400,
+        );
+        assert_eq!(code(&r), expected, "{case}");
+    }
+    let r = probe.check(
+        "analysis, bad job id",
+        req("GET", of(&book.story, "analysis", "?job_id=42")),
+        analysis,
+        400,
+    );
+    assert_eq!(code(&r), "invalid_job_id");
+    let unfinished = start_job(
+        app,
+        &book.story,
+        &json!({"chapters": 1, "words_per_chapter": 200}),
+    );
+    let r = app.post_json(&format!("/api/v1/jobs/{unfinished}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let elsewhere = cancelled_job(app);
+    let fresh = short_story(app, false);
+    for (case, story, query, expected) in [
+        (
+            "unknown job",
+            book.story.as_str(),
+            format!("job_id={unknown}"),
+            "not_found",
+        ),
+        (
+            "another story's job",
+            book.story.as_str(),
+            format!("job_id={elsewhere}"),
+            "not_found",
+        ),
+        (
+            "a cancelled job",
+            book.story.as_str(),
+            format!("job_id={unfinished}"),
+            "no_manuscript",
+        ),
+        (
+            "no generation",
+            fresh.as_str(),
+            String::new(),
+            "no_manuscript",
+        ),
+        ("unknown story", unknown, String::new(), "not_found"),
+        ("not a story id", "42", String::new(), "not_found"),
+    ] {
+        for (route, template, format) in [
+            ("analysis", analysis, ""),
+            ("export", export, "format=epub&"),
+        ] {
+            let r = probe.check(
+                &format!("{route}, {case}"),
+                req("GET", of(story, route, &format!("?{format}{query}"))),
+                template,
+                404,
+            );
+            assert_eq!(code(&r), expected, "{route}, {case}");
+        }
+    }
+
+    // Who may read: the story's visibility.
+    for (route, template, query) in [
+        ("analysis", analysis, ""),
+        ("export", export, "?format=json"),
+    ] {
+        let r = probe.check(
+            &format!("{route}, anonymous, private story"),
+            req("GET", of(&fresh, route, query)).anonymous(),
+            template,
+            404,
+        );
+        assert_eq!(code(&r), "not_found");
+        let r = probe.check(
+            &format!("{route}, operator"),
+            req("GET", of(&book.story, route, query)).auth(&operator),
+            template,
+            403,
+        );
+        assert_eq!(code(&r), "forbidden");
+        let r = probe.check(
+            &format!("{route}, unknown key"),
+            req("GET", of(&book.story, route, query)).auth(bad_key),
+            template,
+            401,
+        );
+        assert_eq!(code(&r), "invalid_api_key");
+    }
 }

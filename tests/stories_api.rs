@@ -1,6 +1,8 @@
 //! The stories API on the real app (`spin.toml`, real `health` and `stories-api` components):
-//! CRUD, optimistic concurrency, the KV-cached read path, pagination, and bad input.
+//! CRUD, optimistic concurrency, the KV-cached read path, pagination, bad input, and each
+//! story's quality gate policy.
 
+use fabula_tests::pipeline::{job, start_generation};
 use fabula_tests::{TestApp, TestAppBuilder, TestResponse, redact};
 use serde_json::{Value, json};
 
@@ -289,5 +291,238 @@ fn bad_input_gets_a_clear_4xx_never_a_500() {
         &patch(&app, &id, Some("garbage"), json!({"title": "x"})),
         412,
         "version_conflict",
+    );
+}
+
+/// Creates a story with the fields of `extra` besides a title, premise and genre; asserts
+/// the 201 and returns the story.
+fn create_with(app: &TestApp, title: &str, extra: Value) -> Value {
+    let mut body = json!({"title": title, "premise": "A keeper finds a map inside the lamp.", "genre": "mystery"});
+    for (key, value) in extra.as_object().expect("an object") {
+        body[key] = value.clone();
+    }
+    let r = app.post_json("/api/v1/stories", &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+/// The story as the list shows it: read from SQLite, never from the key-value cache.
+fn stored(app: &TestApp, id: &str) -> Value {
+    let page = app.get("/api/v1/stories?limit=100").json();
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is not listed: {page}"))
+}
+
+/// The `field` and `code` of every rejected field of a 422.
+fn rejected(r: &TestResponse) -> Vec<(String, String)> {
+    assert_error(r, 422, "validation_failed");
+    r.json()["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|d| {
+            let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (text("field"), text("code"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_story_keeps_its_quality_policy_merged_on_the_defaults() {
+    let app = fabula();
+    let defaults = create(&app, "Defaults")["quality"].clone();
+    assert_eq!(defaults["max_revisions"], 2, "{defaults}");
+    let story = create_with(
+        &app,
+        "Strict",
+        json!({"quality": {"max_revisions": 1, "thresholds": {"max_rep_4": 0.2}}}),
+    );
+    let id = story["id"].as_str().unwrap().to_owned();
+    let mut expected = defaults.clone();
+    expected["max_revisions"] = json!(1);
+    expected["thresholds"]["max_rep_4"] = json!(0.2);
+    assert_eq!(story["quality"], expected, "the full policy is served");
+    let path = format!("/api/v1/stories/{id}");
+    assert_eq!(app.get(&path).json()["quality"], expected, "cached read");
+    assert_eq!(stored(&app, &id)["quality"], expected, "stored in SQLite");
+
+    let changed = patch(
+        &app,
+        &id,
+        Some("\"1\""),
+        json!({"quality": {"thresholds": {"min_distinct_2": 0.5}}}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    expected["thresholds"]["min_distinct_2"] = json!(0.5);
+    assert_eq!(
+        changed.json()["quality"],
+        expected,
+        "one threshold changed, the rest kept"
+    );
+    assert_eq!(changed.json()["version"], 2);
+    assert_eq!(app.get(&path).json()["quality"], expected);
+    assert_eq!(stored(&app, &id)["quality"], expected);
+
+    let reset = patch(&app, &id, Some("\"2\""), json!({"quality": null}));
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_eq!(
+        reset.json()["quality"],
+        defaults,
+        "null resets to the default"
+    );
+    assert_eq!(stored(&app, &id)["quality"], defaults);
+}
+
+#[test]
+fn bad_quality_values_are_422_naming_the_field() {
+    let app = fabula();
+    for (quality, field, code) in [
+        (
+            json!({"thresholds": {"max_rep_4": 1.5}}),
+            "quality.thresholds.max_rep_4",
+            "invalid_value",
+        ),
+        (
+            json!({"thresholds": {"min_length_score": -1}}),
+            "quality.thresholds.min_length_score",
+            "invalid_value",
+        ),
+        (
+            json!({"max_revisions": 6}),
+            "quality.max_revisions",
+            "invalid_value",
+        ),
+        (
+            json!({"max_revisions": "two"}),
+            "quality.max_revisions",
+            "invalid_value",
+        ),
+        (
+            json!({"thresholds": {"max_rep_5": 0.1}}),
+            "quality.thresholds.max_rep_5",
+            "invalid_value",
+        ),
+        (json!("strict"), "quality", "invalid_type"),
+    ] {
+        let body = json!({"title": "T", "premise": "P", "genre": "mystery", "quality": quality});
+        let r = app.post_json("/api/v1/stories", &body);
+        assert_eq!(
+            rejected(&r),
+            [(field.to_owned(), code.to_owned())],
+            "{quality}"
+        );
+    }
+
+    let id = create(&app, "Target")["id"].as_str().unwrap().to_owned();
+    let r = patch(
+        &app,
+        &id,
+        Some("\"1\""),
+        json!({"title": "", "quality": {"max_revisions": 6}}),
+    );
+    assert_eq!(
+        rejected(&r),
+        [
+            ("title".to_owned(), "too_short".to_owned()),
+            (
+                "quality.max_revisions".to_owned(),
+                "invalid_value".to_owned()
+            ),
+        ],
+        "reported with the other fields"
+    );
+    // The default `rich` range ends at 0.75: a lone `min` above it is refused against the
+    // story's own policy.
+    let r = patch(
+        &app,
+        &id,
+        Some("\"1\""),
+        json!({"quality": {"thresholds": {"dialogue": {"rich": {"min": 0.8}}}}}),
+    );
+    assert_eq!(
+        rejected(&r),
+        [(
+            "quality.thresholds.dialogue.rich.max".to_owned(),
+            "invalid_value".to_owned()
+        )]
+    );
+    let unchanged = stored(&app, &id);
+    assert_eq!(unchanged["version"], 1, "{unchanged}");
+}
+
+#[test]
+fn generation_jobs_start_from_the_story_policy() {
+    let mut app = TestAppBuilder::fabula().with_operator().start();
+    app.sign_in_as_new_tenant("enterprise", "user");
+    let story = create_with(
+        &app,
+        "Strict",
+        json!({"chapter_count": 1, "target_words": 1000,
+               "quality": {"max_revisions": 1, "thresholds": {"max_rep_4": 0.2}}}),
+    );
+    let id = story["id"].as_str().unwrap();
+    let started = start_generation(&app, id, &json!({}));
+    let spec = &job(&app, started["id"].as_str().unwrap())["spec"];
+    assert_eq!(spec["quality"], story["quality"], "{spec}");
+
+    let started = start_generation(
+        &app,
+        id,
+        &json!({"quality": {"thresholds": {"min_distinct_2": 0.5}}}),
+    );
+    let spec = &job(&app, started["id"].as_str().unwrap())["spec"];
+    let mut expected = story["quality"].clone();
+    expected["thresholds"]["min_distinct_2"] = json!(0.5);
+    assert_eq!(
+        spec["quality"], expected,
+        "the request's changes on top of the story's"
+    );
+}
+
+#[test]
+fn stored_policies_read_null_as_the_default_and_fail_cleanly_when_unreadable() {
+    let state = tempfile::tempdir().unwrap();
+    let builder = || {
+        TestAppBuilder::fabula()
+            .with_operator()
+            .state_dir(state.path())
+    };
+    let mut app = builder().start();
+    app.sign_in_as_new_tenant("standard", "user");
+    let defaults = create(&app, "Defaults")["quality"].clone();
+    let public = json!({"public": true, "quality": {"max_revisions": 1}});
+    let legacy = create_with(&app, "Legacy", public.clone())["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let corrupt = create_with(&app, "Corrupt", public)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.stop();
+
+    // Rows as written before the column existed, and a value that no longer parses (the
+    // ids are UUIDs the service issued).
+    let app = builder()
+        .sqlite(&format!(
+            "UPDATE stories SET quality = NULL WHERE id = '{legacy}'"
+        ))
+        .sqlite(&format!(
+            "UPDATE stories SET quality = '{{\"max_revisions\": \"many\"}}' WHERE id = '{corrupt}'"
+        ))
+        .start();
+    // Anonymous reads of public stories always go to SQLite.
+    let read = app.get(&format!("/api/v1/stories/{legacy}"));
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["quality"], defaults);
+    assert_error(
+        &app.get(&format!("/api/v1/stories/{corrupt}")),
+        500,
+        "internal",
     );
 }

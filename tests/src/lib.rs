@@ -13,13 +13,27 @@ use fabula_host::logs::AccessLog;
 use fabula_host::redis::{QueueMode, RetryPolicy};
 use fabula_host::serve::Running;
 
+pub mod books;
+pub mod pipeline;
+
 /// Every wasm package the tests run: the app's components and the host fixtures.
 const WASM_PACKAGES: &[&str] = &[
     "health",
     "stories-api",
     "tenants-api",
+    "generations-api",
+    "stage-premise",
+    "stage-outline",
+    "stage-chapter",
+    "stage-quality",
+    "stage-assembly",
+    "books-api",
+    "sweeper",
+    "provider-offline",
+    "provider-openai",
     "conformance-http",
     "conformance-redis",
+    "llm-probe",
 ];
 
 /// The repository root.
@@ -30,10 +44,17 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Set by a test that starts child test processes after [`ensure_wasm_built`]: the children
+/// skip the (no-op) build.
+pub const WASM_BUILT_ENV: &str = "FABULA_TESTS_WASM_BUILT";
+
 /// Builds every component once per test process (a no-op when up to date).
 pub fn ensure_wasm_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
+        if std::env::var_os(WASM_BUILT_ENV).is_some() {
+            return; // a parent test process built them and started this one
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(repo_root()).args([
@@ -100,6 +121,7 @@ impl TestAppBuilder {
                 },
                 sqlite_init: Vec::new(),
                 key_values: Vec::new(),
+                publish_every: Vec::new(),
             },
             state_dir: None,
         }
@@ -150,6 +172,17 @@ impl TestAppBuilder {
     pub fn retry_backoff(mut self, initial: Duration) -> Self {
         self.options.retry.initial_backoff = initial;
         self.options.retry.max_backoff = initial * 10;
+        self
+    }
+
+    /// Publishes a tick on `channel` every `interval` (`--publish-every CHANNEL=DURATION`).
+    pub fn publish_every(mut self, channel: &str, interval: Duration) -> Self {
+        self.options
+            .publish_every
+            .push(fabula_host::publish_every::PublishEvery {
+                channel: channel.into(),
+                interval,
+            });
         self
     }
 
@@ -390,6 +423,26 @@ impl TestApp {
             );
             std::thread::sleep(Duration::from_millis(25));
         }
+    }
+
+    /// A client of a host running elsewhere (another process) at `base`, sending `bearer`;
+    /// it stops nothing when dropped.
+    pub fn attach(base: &str, bearer: Option<String>) -> TestApp {
+        TestApp {
+            base: base.to_owned(),
+            state_dir: PathBuf::new(),
+            bearer,
+            running: None,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime"),
+            _temp: None,
+        }
+    }
+
+    /// The credential sent by default, if any.
+    pub fn bearer(&self) -> Option<&str> {
+        self.bearer.as_deref()
     }
 
     /// Stops the host and waits for it.

@@ -69,6 +69,8 @@ pub fn show(call: &Call, params: &Params<'_>) -> Result<Response, ApiError> {
 }
 
 /// `PATCH /api/v1/stories/{id}`: partial update, conditioned on `If-Match` or `version`.
+/// A `quality` change that does not fit the story's current policy (a dialogue bound given
+/// alone that crosses the other) is a 422 found after the precondition check.
 pub fn update(call: &Call, params: &Params<'_>) -> Result<Response, ApiError> {
     let viewer = viewer(call, Action::Update)?;
     let id = story_id(params)?;
@@ -78,7 +80,7 @@ pub fn update(call: &Call, params: &Params<'_>) -> Result<Response, ApiError> {
     let repo = StoryRepository::open(viewer.clone())?;
     let current = visible(&repo, &viewer, Action::Update, id)?;
     precondition.check(current.story.version)?;
-    let updated = current.story.apply(patch.changes, Timestamp::now());
+    let updated = current.story.apply(patch.changes, Timestamp::now())?;
     if !repo.update(&updated, current.story.version)? {
         return Err(lost_race(&repo, id)?);
     }

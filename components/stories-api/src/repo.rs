@@ -6,10 +6,12 @@
 //! (an anonymous viewer's tenant is `NULL`, which matches no row).
 
 use fabula_domain::auth::{Ownership, Viewer};
+use fabula_domain::pipeline::QualityPolicy;
+use fabula_domain::story::{quality_from_column, quality_to_column};
 use fabula_domain::{Genre, Page, Story, StoryId, TenantId};
 use fabula_spin::db::{
-    Db, DbError, FromRow, Migration, Row, Value, column, integer, nullable_text, tenant_id_column,
-    text, timestamp_column,
+    Db, DbError, FromRow, Migration, Row, Value, column, integer, nullable_column, nullable_text,
+    tenant_id_column, text, timestamp_column,
 };
 
 /// Migration scope of this component in `schema_migrations`.
@@ -40,19 +42,24 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS stories_public ON stories (public, id)",
         ],
     },
+    Migration {
+        version: 3,
+        // The story's quality gate policy as JSON; NULL (rows from before) = the default.
+        statements: &["ALTER TABLE stories ADD COLUMN quality TEXT"],
+    },
 ];
 
 /// The selected columns, in the order [`StoryRow`] reads them by name.
 macro_rules! story_columns {
     () => {
-        "tenant_id, id, title, premise, genre, target_words, chapter_count, public, version, \
-         created_at, updated_at"
+        "tenant_id, id, title, premise, genre, target_words, chapter_count, public, quality, \
+         version, created_at, updated_at"
     };
 }
 
 const INSERT: &str = "INSERT INTO stories (tenant_id, id, title, premise, genre, target_words, \
-     chapter_count, public, version, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     chapter_count, public, quality, version, created_at, updated_at) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_VISIBLE_TO_MEMBER: &str = concat!(
     "SELECT ",
     story_columns!(),
@@ -75,7 +82,7 @@ const SELECT_PAGE_PUBLIC: &str = concat!(
     " FROM stories WHERE public = 1 AND id > ? ORDER BY id LIMIT ?"
 );
 const UPDATE: &str = "UPDATE stories SET title = ?, premise = ?, genre = ?, target_words = ?, \
-     chapter_count = ?, public = ?, version = ?, updated_at = ? \
+     chapter_count = ?, public = ?, quality = ?, version = ?, updated_at = ? \
      WHERE tenant_id = ? AND id = ? AND version = ? RETURNING version";
 const DELETE: &str = "DELETE FROM stories WHERE tenant_id = ? AND id = ? RETURNING id";
 const DELETE_AT_VERSION: &str =
@@ -127,6 +134,7 @@ impl StoryRepository {
                 integer(story.target_words.into())?,
                 integer(story.chapter_count.into())?,
                 Value::Integer(story.public.into()),
+                quality_param(&story.quality)?,
                 integer(story.version)?,
                 text(story.created_at.to_string()),
                 text(story.updated_at.to_string()),
@@ -174,6 +182,7 @@ impl StoryRepository {
                 integer(story.target_words.into())?,
                 integer(story.chapter_count.into())?,
                 Value::Integer(story.public.into()),
+                quality_param(&story.quality)?,
                 integer(story.version)?,
                 text(story.updated_at.to_string()),
                 self.own_tenant(),
@@ -205,6 +214,21 @@ impl StoryRepository {
     }
 }
 
+/// The `quality` column's value: the full policy as JSON, so a story keeps its thresholds
+/// when the defaults change.
+fn quality_param(policy: &QualityPolicy) -> Result<Value, DbError> {
+    quality_to_column(policy)
+        .map(text)
+        .map_err(|e| DbError::column("quality", e.to_string()))
+}
+
+/// The policy in the `quality` column (`NULL`: the default); a value that no longer
+/// parses is a column error.
+fn quality_column(row: &Row<'_>) -> Result<QualityPolicy, DbError> {
+    quality_from_column(nullable_column(row, "quality")?)
+        .map_err(|e| DbError::column("quality", e.to_string()))
+}
+
 /// A stored row mapped to a [`StoredStory`].
 struct StoryRow(StoredStory);
 
@@ -223,6 +247,7 @@ impl FromRow for StoryRow {
                 target_words: column(row, "target_words")?,
                 chapter_count: column(row, "chapter_count")?,
                 public: column(row, "public")?,
+                quality: quality_column(row)?,
                 version: column(row, "version")?,
                 created_at: timestamp_column(row, "created_at")?,
                 updated_at: timestamp_column(row, "updated_at")?,

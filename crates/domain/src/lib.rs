@@ -7,10 +7,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod books;
 pub mod idempotency;
 mod ids;
 pub mod json_body;
 pub mod pagination;
+pub mod pipeline;
 pub mod rate_limit;
 pub mod story;
 pub mod tenant;

@@ -23,6 +23,7 @@ use crate::llm::LlmFactor;
 use crate::logs::ComponentLogs;
 use crate::manifest::Manifest;
 use crate::outbound_networking::OutboundFactor;
+use crate::publish_every::{self, PublishEvery};
 use crate::redis::{QueueMode, RedisConfig, RedisFactor, RetryPolicy, Subscription};
 use crate::runtime_config::RuntimeConfig;
 use crate::sqlite::SqliteFactor;
@@ -54,6 +55,8 @@ pub struct AppOptions {
     pub sqlite_init: Vec<String>,
     /// `--key-value key=value`, set in `default` before serving.
     pub key_values: Vec<(String, String)>,
+    /// `--publish-every CHANNEL=DURATION`: ticks the host publishes on the app's queue.
+    pub publish_every: Vec<PublishEvery>,
 }
 
 /// One component, ready to instantiate.
@@ -114,6 +117,7 @@ impl App {
         let redis = RedisFactor::new(redis_config(
             &manifest, &variables, &outbound, options, &state_dir,
         )?)?;
+        publish_every::check(&options.publish_every, &redis.channels())?;
 
         for statement in &options.sqlite_init {
             let sql = match statement.strip_prefix('@') {
@@ -273,17 +277,10 @@ fn load_one(
     log_dir: &Path,
 ) -> anyhow::Result<LoadedComponent> {
     let decl = &manifest.components[id];
-    let path = decl
-        .source_path(&manifest.app_dir)
-        .with_context(|| format!("component.{id}.source: not a local file"))?;
-    if !path.exists() {
-        bail!(
-            "component.{id}.source: {} does not exist (run `fabula build` first)",
-            path.display()
-        );
-    }
-    let component = engine::load_component(engine, &path, cache_dir)
-        .with_context(|| format!("component `{id}`"))?;
+    let wasm = crate::compose::component_wasm(manifest, id)?;
+    let component = engine::load_component(engine, &wasm, &format!("component `{id}`"), cache_dir)?;
+    let component_type = component.component_type();
+    crate::compose::check_host_imports(id, component_type.imports(engine).map(|(name, _)| name))?;
     let pre = linker
         .instantiate_pre(&component)
         .map_err(anyhow::Error::from)

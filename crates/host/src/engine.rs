@@ -124,19 +124,20 @@ pub fn set_time_limit<T: Send>(store: &mut wasmtime::Store<T>, limit: Duration) 
     });
 }
 
-/// Loads a component, from the compiled-code cache when it holds this exact Wasm for this
-/// exact engine, otherwise compiling it and filling the cache.
+/// Loads a component from its Wasm `bytes` (`what` names it in errors), from the
+/// compiled-code cache when it holds these exact bytes for this exact engine, otherwise
+/// compiling them and filling the cache. A composed component's bytes embed its
+/// dependencies, so the key changes whenever a dependency does.
 pub fn load_component(
     engine: &Engine,
-    wasm_path: &Path,
+    bytes: &[u8],
+    what: &str,
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<Component> {
-    let bytes = std::fs::read(wasm_path)
-        .with_context(|| format!("cannot read component {}", wasm_path.display()))?;
     let Some(cache_dir) = cache_dir else {
-        return compile(engine, &bytes, wasm_path);
+        return compile(engine, bytes, what);
     };
-    let cached = cache_dir.join(format!("{}.cwasm", cache_key(engine, &bytes)));
+    let cached = cache_dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
     if cached.exists() {
         // SAFETY: the file was written by `Component::serialize` of an engine with the same
         // compatibility hash (part of the file name), in a folder only this host writes.
@@ -147,17 +148,17 @@ pub fn load_component(
             }
         }
     }
-    let component = compile(engine, &bytes, wasm_path)?;
+    let component = compile(engine, bytes, what)?;
     if let Err(e) = write_cache(&component, cache_dir, &cached) {
         tracing::warn!(error = %e, "cannot write the compiled-code cache");
     }
     Ok(component)
 }
 
-fn compile(engine: &Engine, bytes: &[u8], wasm_path: &Path) -> anyhow::Result<Component> {
+fn compile(engine: &Engine, bytes: &[u8], what: &str) -> anyhow::Result<Component> {
     Component::new(engine, bytes)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot compile component {}", wasm_path.display()))
+        .with_context(|| format!("cannot compile {what}"))
 }
 
 fn write_cache(component: &Component, dir: &Path, target: &Path) -> anyhow::Result<()> {
@@ -185,19 +186,17 @@ fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    const EMPTY_COMPONENT: &str = "(component)";
+    const EMPTY_COMPONENT: &[u8] = b"(component)"; // wasmtime accepts the text format
 
     #[test]
     fn cache_is_filled_then_used() {
         let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("c.wasm");
-        std::fs::write(&wasm, EMPTY_COMPONENT).unwrap(); // wasmtime accepts the text format
         let engine = build_engine(&EngineOptions::default()).unwrap();
         let cache = dir.path().join("cache");
-        load_component(&engine, &wasm, Some(&cache)).unwrap();
+        load_component(&engine, EMPTY_COMPONENT, "c", Some(&cache)).unwrap();
         let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
         assert_eq!(entries.len(), 1, "one compiled entry");
-        load_component(&engine, &wasm, Some(&cache)).unwrap();
+        load_component(&engine, EMPTY_COMPONENT, "c", Some(&cache)).unwrap();
         assert_eq!(
             std::fs::read_dir(&cache).unwrap().count(),
             1,

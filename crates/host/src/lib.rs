@@ -8,6 +8,8 @@
 pub mod app;
 pub mod bindings;
 pub mod builder;
+pub mod compose;
+pub mod dependencies;
 pub mod engine;
 pub mod http;
 pub mod kv;
@@ -15,6 +17,7 @@ pub mod llm;
 pub mod logs;
 pub mod manifest;
 pub mod outbound_networking;
+pub mod publish_every;
 pub mod redis;
 pub mod routes;
 pub mod runtime_config;

@@ -11,6 +11,7 @@ use fabula_host::app::AppOptions;
 use fabula_host::engine::EngineOptions;
 use fabula_host::logs::AccessLog;
 use fabula_host::manifest::Manifest;
+use fabula_host::publish_every::PublishEvery;
 use fabula_host::redis::{QueueMode, RetryPolicy};
 
 /// Fabula's local Spin host.
@@ -99,6 +100,10 @@ struct UpArgs {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
+    /// Publish a tick (`{"tick_at": …}`) on a subscribed channel of the app's queue at this
+    /// interval: `CHANNEL=DURATION`, e.g. `fabula.sweep=30s` (repeatable).
+    #[arg(long = "publish-every", value_name = "CHANNEL=DURATION")]
+    publish_every: Vec<PublishEvery>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -189,6 +194,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         },
         sqlite_init: args.sqlite.clone(),
         key_values: args.key_values.clone(),
+        publish_every: args.publish_every.clone(),
     };
     let access_log = AccessLog::open(&args.access_log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

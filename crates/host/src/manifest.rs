@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::dependencies::{self, Dependency};
 use crate::routes::RoutePattern;
 
 /// A manifest that failed to load or failed a start-up check.
@@ -56,6 +57,8 @@ pub struct Manifest {
     pub redis_triggers: Vec<RedisTrigger>,
     /// `[component.<id>]`, by id.
     pub components: BTreeMap<String, Component>,
+    /// The checked `[component.<id>.dependencies]` of each component that has some, by id.
+    pub dependencies: BTreeMap<String, Vec<Dependency>>,
 }
 
 /// `[application]`.
@@ -182,12 +185,14 @@ pub struct Component {
     /// `[component.x.build]`.
     #[serde(default)]
     pub build: Option<BuildConfig>,
-    /// `[component.x.dependencies]`: component composition (Spin ≥ 3).
+    /// `[component.x.dependencies]` as written: component composition (Spin ≥ 3), checked
+    /// and typed into [`Manifest::dependencies`].
     #[serde(default)]
     pub dependencies: BTreeMap<String, toml::Value>,
-    /// Grant the component's capabilities to all its dependencies.
+    /// Grant the component's capabilities to all its dependencies (`None`: not written,
+    /// which matters because Spin refuses it next to per-dependency `inherit_configuration`).
     #[serde(default)]
-    pub dependencies_inherit_configuration: bool,
+    pub dependencies_inherit_configuration: Option<bool>,
     /// `[component.x.tool]` settings for other tools; ignored.
     #[serde(default)]
     pub tool: Option<toml::Value>,
@@ -355,6 +360,16 @@ impl Manifest {
             }
         }
 
+        let mut dependencies = BTreeMap::new();
+        for (id, component) in &raw.component {
+            if component.dependencies.is_empty() {
+                continue;
+            }
+            let resolved = dependencies::resolve(&app_dir, &raw.component, id)
+                .map_err(|e| invalid(format!("component.{id}.dependencies"), e.to_string()))?;
+            dependencies.insert(id.clone(), resolved);
+        }
+
         let mut http_triggers = Vec::with_capacity(raw.trigger.http.len());
         let mut claimed: HashMap<String, usize> = HashMap::new();
         for (index, t) in raw.trigger.http.into_iter().enumerate() {
@@ -415,6 +430,7 @@ impl Manifest {
             http_triggers,
             redis_triggers: raw.trigger.redis,
             components: raw.component,
+            dependencies,
         })
     }
 
@@ -523,6 +539,28 @@ mod tests {
         let err = parse(&text).unwrap_err().to_string();
         assert!(
             err.contains("trigger.http[1]") && err.contains("trigger.http[0]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dependencies_are_checked_and_typed_at_parse() {
+        let base = format!(
+            "{HEAD}[component.a]\nsource = \"a.wasm\"\n[component.p]\nsource = \"p.wasm\"\n"
+        );
+        let ok = parse(&format!(
+            "{base}[component.a.dependencies]\n\"x:y/z@1.0.0\" = {{ component = \"p\" }}\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.dependencies["a"].len(), 1);
+        assert!(!ok.dependencies.contains_key("p"));
+        let err = parse(&format!(
+            "{base}[component.a.dependencies]\n\"x:y/z@1.0.0\" = {{ url = \"https://e/p.wasm\", digest = \"sha256:0\" }}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("invalid manifest spin.toml: component.a.dependencies: `x:y/z@1.0.0`: URL dependencies are not supported"),
             "{err}"
         );
     }

@@ -1,4 +1,5 @@
-//! `fabula up`: load the app, then run the HTTP trigger and the Redis trigger until shutdown.
+//! `fabula up`: load the app, then run the HTTP trigger, the Redis trigger and the
+//! `--publish-every` schedules until shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,7 +35,7 @@ impl Running {
     }
 }
 
-/// Loads the app, binds `listen` and starts both triggers.
+/// Loads the app, binds `listen` and starts both triggers and the `--publish-every` schedules.
 pub async fn start(
     options: AppOptions,
     listen: SocketAddr,
@@ -54,7 +55,14 @@ pub async fn start(
     }
     if let Some(redis) = app.redis().trigger() {
         let handler = Arc::new(AppMessageHandler { app: app.clone() });
-        tasks.push(tokio::spawn(redis.run(handler, watcher)));
+        tasks.push(tokio::spawn(redis.run(handler, watcher.clone())));
+    }
+    for schedule in options.publish_every {
+        tasks.push(tokio::spawn(crate::publish_every::run(
+            app.clone(),
+            schedule,
+            watcher.clone(),
+        )));
     }
     Ok(Running {
         addr,

@@ -1,4 +1,5 @@
-//! Parsers for command-line values: durations (`8s`, `300ms`, `1.5m`) and headers (`k: v`).
+//! Parsers for command-line values: durations (`8s`, `300ms`, `1.5m`), headers (`k: v`) and
+//! chapter-count lists (`5,10,20`).
 
 use std::time::Duration;
 
@@ -19,6 +20,22 @@ pub enum ParseError {
     /// The value is not a valid HTTP header value.
     #[error("invalid value for header {0:?}")]
     HeaderValue(String),
+    /// Not a comma-separated list of distinct whole numbers from 1.
+    #[error(
+        "invalid chapter list {0:?}: expected distinct whole numbers from 1, separated by commas (e.g. 5,10,20)"
+    )]
+    ChapterList(String),
+}
+
+/// Chapter counts to benchmark, in the order given: non-empty, each at least 1, no repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChapterCounts(Vec<u32>);
+
+impl ChapterCounts {
+    /// The counts, in the order given.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.0
+    }
 }
 
 /// Parses a duration: a non-negative decimal number followed by `ms`, `s` or `m`; a bare
@@ -58,6 +75,25 @@ pub fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), ParseError>
     let header_value =
         HeaderValue::from_str(value.trim()).map_err(|_| ParseError::HeaderValue(name.into()))?;
     Ok((header_name, header_value))
+}
+
+/// Parses a chapter-count list such as `5,10,20` (spaces around the numbers are allowed).
+pub fn parse_chapter_counts(text: &str) -> Result<ChapterCounts, ParseError> {
+    let invalid = || ParseError::ChapterList(text.to_owned());
+    let mut counts = Vec::new();
+    for item in text.split(',') {
+        let item = item.trim();
+        // `u32::from_str` accepts a leading `+`; only plain digits are counts.
+        if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let count: u32 = item.parse().map_err(|_| invalid())?;
+        if count == 0 || counts.contains(&count) {
+            return Err(invalid());
+        }
+        counts.push(count);
+    }
+    Ok(ChapterCounts(counts))
 }
 
 #[cfg(test)]
@@ -125,5 +161,40 @@ mod tests {
             parse_header("x: a\nb"),
             Err(ParseError::HeaderValue(_))
         ));
+    }
+
+    #[test]
+    fn chapter_counts_keep_their_order() {
+        let counts = parse_chapter_counts("5,10,20").unwrap();
+        assert_eq!(counts.as_slice(), [5, 10, 20]);
+        assert_eq!(parse_chapter_counts(" 12 , 3").unwrap().as_slice(), [12, 3]);
+        assert_eq!(parse_chapter_counts("1").unwrap().as_slice(), [1]);
+    }
+
+    #[test]
+    fn bad_chapter_counts_are_rejected() {
+        for bad in [
+            "",
+            ",",
+            "5,",
+            ",5",
+            "5,,10",
+            "0",
+            "5,0",
+            "-5",
+            "+5",
+            "5.0",
+            "five",
+            "5;10",
+            "5 10",
+            "5,5",
+            "4294967296",
+        ] {
+            assert_eq!(
+                parse_chapter_counts(bad),
+                Err(ParseError::ChapterList(bad.to_owned())),
+                "{bad:?} should be rejected"
+            );
+        }
     }
 }

@@ -133,17 +133,12 @@ pub async fn exchange(
     Ok(status)
 }
 
-/// Sends one request on a fresh connection and returns the status and the whole body.
-pub async fn request_once(
-    target: &Target,
-    method: &Method,
-    headers: &HeaderMap,
-    body: Bytes,
+/// Sends `request` on a ready connection and returns the status and the whole body.
+pub async fn exchange_collect(
+    sender: &mut SendRequest<Body>,
+    request: Request<Body>,
 ) -> Result<(StatusCode, Bytes), ClientError> {
-    let mut sender = target.connect().await?;
-    let response = sender
-        .send_request(target.request(method, headers, body))
-        .await?;
+    let response = sender.send_request(request).await?;
     let status = response.status();
     let body = response.into_body().collect().await?.to_bytes();
     Ok((status, body))

@@ -1,13 +1,16 @@
-//! `fabula-bench`: HTTP load for one URL (`load`) and the standard benchmark suite of the
-//! `fabula` host (`suite`). See the `fabula_loadgen` library for the details.
+//! `fabula-bench`: HTTP load for one URL (`load`), the standard benchmark suite of the
+//! `fabula` host (`suite`) and novel generation end to end (`pipeline`). See the
+//! `fabula_loadgen` library for the details.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use fabula_loadgen::args::{parse_duration, parse_header};
+use fabula_loadgen::args::{ChapterCounts, parse_chapter_counts, parse_duration, parse_header};
 use fabula_loadgen::load::{self, LoadConfig};
+use fabula_loadgen::pipeline::measure::Polling;
+use fabula_loadgen::pipeline::{self, PipelineConfig};
 use fabula_loadgen::suite::{self, SuiteConfig};
 use hyper::Method;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
@@ -26,6 +29,8 @@ enum Command {
     Load(LoadArgs),
     /// Standard figures for docs/performance.md (run from the repository root).
     Suite(SuiteArgs),
+    /// Novel generation jobs end to end, per chapter count (run from the repository root).
+    Pipeline(PipelineArgs),
 }
 
 /// Connections and timing, shared by both commands.
@@ -72,11 +77,44 @@ struct SuiteArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct PipelineArgs {
+    /// The `fabula` binary.
+    #[arg(long, default_value = "target/release/fabula")]
+    fabula: PathBuf,
+    /// Chapter counts to generate, comma-separated.
+    #[arg(long, default_value = "5,10,20", value_parser = parse_chapter_counts)]
+    chapters: ChapterCounts,
+    /// Jobs per chapter count (seeds 1, 2, ...).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Word budget per chapter.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    words: u32,
+    /// Time between two polls of a job.
+    #[arg(long, default_value = "20ms", value_parser = parse_duration)]
+    poll: Duration,
+    /// Longest one job may take.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    job_timeout: Duration,
+    /// Period of the sweeper (`--publish-every fabula.sweep=...`, when the host has the flag);
+    /// 0 for none.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    sweep_every: Duration,
+    /// Also print one JSON object on stdout (the table then goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Also write the Markdown report to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Load(args) => run_load(args).await,
         Command::Suite(args) => run_suite(args).await,
+        Command::Pipeline(args) => run_pipeline(args).await,
     }
 }
 
@@ -110,8 +148,38 @@ async fn run_suite(args: SuiteArgs) -> anyhow::Result<()> {
     let report = suite::run(&config).await?;
     let markdown = report.to_markdown();
     print!("\n{markdown}");
-    if let Some(out) = args.out {
-        std::fs::write(&out, &markdown).with_context(|| format!("writing {}", out.display()))?;
+    write_out(args.out, &markdown)
+}
+
+async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(!args.poll.is_zero(), "--poll must be greater than zero");
+    let config = PipelineConfig {
+        fabula: args.fabula,
+        chapter_counts: args.chapters.as_slice().to_vec(),
+        runs: args.runs,
+        words_per_chapter: args.words,
+        polling: Polling {
+            every: args.poll,
+            limit: args.job_timeout,
+        },
+        sweep_every: (!args.sweep_every.is_zero()).then_some(args.sweep_every),
+        command_line: command_line(),
+    };
+    let report = pipeline::run(&config).await?;
+    let markdown = report.to_markdown();
+    if args.json {
+        eprint!("\n{markdown}");
+        println!("{}", report.to_json());
+    } else {
+        print!("\n{markdown}");
+    }
+    write_out(args.out, &markdown)
+}
+
+/// Writes the Markdown report to `out`, when given.
+fn write_out(out: Option<PathBuf>, markdown: &str) -> anyhow::Result<()> {
+    if let Some(out) = out {
+        std::fs::write(&out, markdown).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("wrote {}", out.display());
     }
     Ok(())
@@ -139,4 +207,51 @@ fn command_line() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline_args(args: &[&str]) -> Result<PipelineArgs, clap::Error> {
+        let argv = ["fabula-bench", "pipeline"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Pipeline(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pipeline_defaults() {
+        let args = pipeline_args(&[]).unwrap();
+        assert_eq!(args.chapters.as_slice(), [5, 10, 20]);
+        assert_eq!((args.runs, args.words), (3, 1000));
+        assert_eq!(args.poll, Duration::from_millis(20));
+        assert_eq!(args.sweep_every, Duration::from_secs(5));
+        assert_eq!(args.fabula, PathBuf::from("target/release/fabula"));
+        assert!(!args.json && args.out.is_none());
+    }
+
+    #[test]
+    fn pipeline_options() {
+        let args = pipeline_args(&[
+            "--chapters",
+            "1,3",
+            "--runs",
+            "2",
+            "--words",
+            "400",
+            "--json",
+            "--out",
+            "p.md",
+        ])
+        .unwrap();
+        assert_eq!(args.chapters.as_slice(), [1, 3]);
+        assert_eq!((args.runs, args.words), (2, 400));
+        assert!(args.json);
+        assert_eq!(args.out, Some(PathBuf::from("p.md")));
+        for bad in [["--chapters", "5,,10"], ["--runs", "0"], ["--words", "0"]] {
+            assert!(pipeline_args(&bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
 }

@@ -7,12 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
+use hyper::header::HeaderMap;
 
-use crate::client::{self, ClientError, Target};
+use crate::api::{self, ApiClient, ApiError};
 use crate::host::{HostError, HostProcess};
 use crate::load::{self, LoadConfig, LoadError, LoadReport};
 use crate::stats::format_latency;
@@ -29,8 +28,8 @@ const OPERATOR_TOKEN: &str = "fabula-bench-operator";
 /// Lifts the `standard` tier's rate limits, so the load measures the request path and not the
 /// limiter refusing it.
 const TIER_LIMITS: &str = r#"{"standard": {"key": null, "tenant": null}}"#;
-/// The tenant created on the real app.
-const TENANT_JSON: &str = r#"{"name":"Bench","tier":"standard"}"#;
+/// The name of the tenant created on the real app.
+const TENANT_NAME: &str = "Bench";
 /// The story created on the real app before reading it under load.
 const STORY_JSON: &str =
     r#"{"title":"Bench","premise":"A lighthouse keeper finds a map.","genre":"mystery"}"#;
@@ -82,26 +81,9 @@ pub enum SuiteError {
         /// Why.
         source: LoadError,
     },
-    /// A set-up request (tenant, API key, story) failed to complete.
-    #[error("POST {path}: {source}")]
-    Setup {
-        /// The path posted to.
-        path: &'static str,
-        /// Why.
-        source: ClientError,
-    },
-    /// A set-up request did not answer 201 with the expected string field.
-    #[error("POST {path}: expected 201 with a JSON `{field}`, got {status}: {body}")]
-    SetupResponse {
-        /// The path posted to.
-        path: &'static str,
-        /// The field looked for.
-        field: &'static str,
-        /// The response status.
-        status: StatusCode,
-        /// The response body (lossy UTF-8).
-        body: String,
-    },
+    /// A set-up request (tenant, API key, story) failed or answered unexpectedly.
+    #[error("setting up the Fabula app: {0}")]
+    Setup(#[from] ApiError),
 }
 
 /// One route's measurement.
@@ -183,7 +165,7 @@ pub async fn run(config: &SuiteConfig) -> Result<SuiteReport, SuiteError> {
     eprintln!("   serving after {}", format_latency(host.startup()));
     let (key, id) = create_story(host.addr()).await?;
     let path = format!("/api/v1/stories/{id}");
-    let report = drive(config, host.addr(), &path, bearer(&key)).await?;
+    let report = drive(config, host.addr(), &path, api::bearer(&key)).await?;
     routes.push(RouteResult {
         app: "fabula",
         route: "GET /api/v1/stories/{id}".into(),
@@ -318,63 +300,14 @@ async fn drive(
 
 /// Sets up the real app for the read benchmark: as the operator, a `standard` tenant and a
 /// `user` API key of it; with that key, one story. Returns the key and the story's id.
-async fn create_story(addr: SocketAddr) -> Result<(String, String), SuiteError> {
-    let operator = bearer(OPERATOR_TOKEN);
-    let tenant = post_created(addr, "/api/v1/tenants", &operator, TENANT_JSON, "id").await?;
-    let key_json = serde_json::json!({"name": "bench", "role": "user", "tenant_id": tenant});
-    let key = post_created(
-        addr,
-        "/api/v1/api-keys",
-        &operator,
-        &key_json.to_string(),
-        "key",
-    )
-    .await?;
-    let story = post_created(addr, "/api/v1/stories", &bearer(&key), STORY_JSON, "id").await?;
-    Ok((key, story))
-}
-
-/// `POST http://addr{path}` with a JSON body; expects 201 and returns the string `field` of
-/// the JSON response.
-async fn post_created(
-    addr: SocketAddr,
-    path: &'static str,
-    headers: &HeaderMap,
-    json: &str,
-    field: &'static str,
-) -> Result<String, SuiteError> {
-    let target = Target::parse(&format!("http://{addr}{path}"))
-        .expect("a socket address and a constant path make a valid URL");
-    let mut headers = headers.clone();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = Bytes::copy_from_slice(json.as_bytes());
-    let (status, body) = client::request_once(&target, &Method::POST, &headers, body)
-        .await
-        .map_err(|source| SuiteError::Setup { path, source })?;
-    created_field(status, &body, field).ok_or_else(|| SuiteError::SetupResponse {
-        path,
-        field,
-        status,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-/// The string `field` of a 201 response's JSON body.
-fn created_field(status: StatusCode, body: &[u8], field: &str) -> Option<String> {
-    if status != StatusCode::CREATED {
-        return None;
-    }
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    Some(value.get(field)?.as_str()?.to_owned())
-}
-
-/// `Authorization: Bearer <token>`.
-fn bearer(token: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    let value =
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("tokens are printable ASCII");
-    headers.insert(AUTHORIZATION, value);
-    headers
+async fn create_story(addr: SocketAddr) -> Result<(String, String), ApiError> {
+    let key = api::create_tenant_key(addr, OPERATOR_TOKEN, TENANT_NAME, "standard").await?;
+    let story: serde_json::Value =
+        serde_json::from_str(STORY_JSON).expect("the story constant is JSON");
+    let id = ApiClient::new(addr, &key)
+        .post_for_field("/api/v1/stories", &story, StatusCode::CREATED, "id")
+        .await?;
+    Ok((key, id))
 }
 
 impl SuiteReport {
@@ -464,26 +397,7 @@ fn mib(kib: u64) -> f64 {
 mod tests {
     use super::*;
     use crate::stats::Recorder;
-
-    #[test]
-    fn field_from_a_created_response() {
-        let body = br#"{"id":"0190f5a0-0000-7000-8000-000000000000","key":"fab_a_b"}"#;
-        assert_eq!(
-            created_field(StatusCode::CREATED, body, "id").as_deref(),
-            Some("0190f5a0-0000-7000-8000-000000000000")
-        );
-        assert_eq!(
-            created_field(StatusCode::CREATED, body, "key").as_deref(),
-            Some("fab_a_b")
-        );
-        assert_eq!(created_field(StatusCode::OK, body, "id"), None);
-        assert_eq!(created_field(StatusCode::CREATED, body, "name"), None);
-        assert_eq!(
-            created_field(StatusCode::CREATED, b"{\"id\":7}", "id"),
-            None
-        );
-        assert_eq!(created_field(StatusCode::CREATED, b"not json", "id"), None);
-    }
+    use hyper::Method;
 
     #[test]
     fn host_arguments_follow_the_cli_contract() {

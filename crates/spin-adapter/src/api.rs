@@ -4,6 +4,9 @@
 //! which in this API always creates or starts something) → handler → audit (a write that
 //! succeeded and reported an [`AuditEvent`]).
 //!
+//! A handler may stream its response body after the pipeline ran ([`Call::stream`], for
+//! GET routes only: a POST's response is kept whole for idempotent replay).
+//!
 //! Responses to callers with rate-limit buckets carry `RateLimit-Limit`,
 //! `RateLimit-Remaining` and `RateLimit-Reset` (and `Retry-After` on a 429), whatever
 //! their status.
@@ -18,7 +21,6 @@ use fabula_domain::idempotency::{IdempotencyKey, fingerprint, scope};
 use fabula_domain::rate_limit::{AppliedLimits, RateBucket, Verdict, buckets};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::ApiError;
 use crate::auth::authenticate;
 use crate::db::DbError;
 use crate::kv::AtomicBucket;
@@ -28,6 +30,7 @@ use crate::rate_limit;
 use crate::request_id::request_id;
 use crate::router::{Routable, Router};
 use crate::settings::Settings;
+use crate::{ApiError, Reply};
 
 /// The request header that makes a POST idempotent.
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -46,12 +49,16 @@ const CLIENT_ADDR_HEADER: &str = "spin-client-addr";
 #[macro_export]
 macro_rules! api_entry {
     ($routes:path) => {
-        fn fabula_api_handle(
-            request: ::spin_sdk::http::Request,
-        ) -> ::std::result::Result<::spin_sdk::http::Response, $crate::ApiError> {
-            $crate::api::run(request, &$routes())
+        #[::spin_sdk::http_component]
+        async fn fabula_http_entry(
+            request: ::spin_sdk::http::IncomingRequest,
+            response_out: ::spin_sdk::http::ResponseOutparam,
+        ) {
+            $crate::serve_reply(request, response_out, |request| {
+                $crate::api::run(request, &$routes())
+            })
+            .await
         }
-        $crate::http_entry!(fabula_api_handle);
     };
 }
 
@@ -79,6 +86,7 @@ pub struct Call {
     buckets: Vec<RateBucket>,
     client_ip: String,
     audit: RefCell<Option<AuditEvent>>,
+    stream: RefCell<Option<crate::BodyChunks>>,
 }
 
 impl Routable for Call {
@@ -118,10 +126,22 @@ impl Call {
     pub fn audit(&self, event: AuditEvent) {
         *self.audit.borrow_mut() = Some(event);
     }
+
+    /// Answers with `head` (status and headers) and then streams `body`, chunk by chunk,
+    /// after the pipeline's headers are added. Returns the head for the handler to return.
+    /// For GET routes only (a POST's response is kept whole for idempotent replay).
+    pub fn stream(
+        &self,
+        head: Response,
+        body: impl Iterator<Item = Vec<u8>> + 'static,
+    ) -> Response {
+        *self.stream.borrow_mut() = Some(Box::new(body));
+        head
+    }
 }
 
 /// Runs one request through the pipeline.
-pub fn run(request: Request, router: &Router<Call>) -> Result<Response, ApiError> {
+pub fn run(request: Request, router: &Router<Call>) -> Result<Reply, ApiError> {
     let request_id = request_id(&request).to_owned();
     let settings = Settings::load(&request_id);
     let platform = LazyPlatform::default();
@@ -138,6 +158,7 @@ pub fn run(request: Request, router: &Router<Call>) -> Result<Response, ApiError
         buckets,
         client_ip,
         audit: RefCell::new(None),
+        stream: RefCell::new(None),
     };
     let result = match verdict {
         Some(refused) if !refused.allowed => Err(ApiError::rate_limited(
@@ -152,7 +173,10 @@ pub fn run(request: Request, router: &Router<Call>) -> Result<Response, ApiError
             for (name, value) in headers {
                 response.set_header(name, value);
             }
-            Ok(response)
+            Ok(match call.stream.borrow_mut().take() {
+                Some(body) => Reply::Streamed(response, body),
+                None => Reply::Whole(response),
+            })
         }
         Err(error) => Err(headers
             .into_iter()

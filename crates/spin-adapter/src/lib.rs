@@ -9,17 +9,22 @@
 //! - [`kv::JsonStore`] and [`db::Db`]: typed key-value and SQLite (with migrations);
 //!   [`platform::Platform`]: the tenant, key, audit and idempotency tables.
 //! - [`log`]: leveled stderr logging.
+//! - [`pipeline`]: the novel pipeline's tables, stage runner, sweeper and queue publishing.
+//! - [`books`]: a story's book (a completed job's manuscript) read for analysis and
+//!   streamed as an export.
 
 #![warn(missing_docs)]
 
 pub mod api;
 mod auth;
+pub mod books;
 pub mod conditional;
 pub mod db;
 mod error;
 pub mod json;
 pub mod kv;
 pub mod log;
+pub mod pipeline;
 pub mod platform;
 mod rate_limit;
 pub mod request_id;
@@ -28,4 +33,4 @@ mod serve;
 mod settings;
 
 pub use error::ApiError;
-pub use serve::{EntryHandler, serve};
+pub use serve::{BodyChunks, EntryHandler, Reply, serve, serve_reply};

@@ -1,9 +1,12 @@
 //! The component entry point: read the request (bounded), run the handler, render any
 //! error as a JSON envelope, stamp `x-request-id` on every response, log one line.
+//!
+//! A handler may also answer with a [`Reply::Streamed`] response: its head is sent first,
+//! then its body chunk by chunk as they are produced (e.g. Server-Sent Events).
 
 use std::time::Instant;
 
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use spin_sdk::http::{
     Fields, IncomingRequest, OutgoingResponse, Request, Response, ResponseOutparam,
 };
@@ -15,6 +18,25 @@ use crate::request_id::{REQUEST_ID_HEADER, resolve_request_id};
 
 /// A component's handler: the whole request in, a response or an [`ApiError`] out.
 pub type EntryHandler = fn(Request) -> Result<Response, ApiError>;
+
+/// A body produced while it is sent: each item is one chunk, written (and flushed) before
+/// the next is asked for. Producing a chunk may block (e.g. to poll for news).
+pub type BodyChunks = Box<dyn Iterator<Item = Vec<u8>>>;
+
+/// What a handler answers.
+pub enum Reply {
+    /// A whole response.
+    Whole(Response),
+    /// A response head (status and headers; its body is ignored) and a body streamed
+    /// after it. Ends when the chunks end or the client goes away.
+    Streamed(Response, BodyChunks),
+}
+
+impl From<Response> for Reply {
+    fn from(response: Response) -> Self {
+        Self::Whole(response)
+    }
+}
 
 /// Declares the component's HTTP export, running `handler` through [`serve`]:
 /// `fabula_spin::http_entry!(handle);` with `fn handle(req: Request) -> Result<Response, ApiError>`.
@@ -36,6 +58,15 @@ macro_rules! http_entry {
 /// Serves one request: bodies over [`DEFAULT_BODY_LIMIT`] get 413 before the handler
 /// runs; the handler sees the resolved request id in its `x-request-id` header.
 pub async fn serve(incoming: IncomingRequest, out: ResponseOutparam, handler: EntryHandler) {
+    serve_reply(incoming, out, |request| handler(request).map(Reply::Whole)).await;
+}
+
+/// [`serve`] for a handler that may stream its response body ([`Reply::Streamed`]).
+pub async fn serve_reply(
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    handler: impl FnOnce(Request) -> Result<Reply, ApiError>,
+) {
     let started = Instant::now();
     let method = incoming.method();
     let uri = incoming.uri();
@@ -58,17 +89,24 @@ pub async fn serve(incoming: IncomingRequest, out: ResponseOutparam, handler: En
         }
         Err(error) => Err(error),
     };
-    let response = finish(result, &request_id);
+    let (response, chunks) = match result {
+        Ok(Reply::Streamed(head, chunks)) => (finish(Ok(head), &request_id), Some(chunks)),
+        Ok(Reply::Whole(response)) => (finish(Ok(response), &request_id), None),
+        Err(error) => (finish(Err(error), &request_id), None),
+    };
+    let status = *response.status();
+    match chunks {
+        None => send(out, response, &request_id).await,
+        Some(chunks) => stream(out, response, chunks, &request_id).await,
+    }
     log(
         Level::Info,
         &request_id,
         format_args!(
-            "{method} {uri} -> {} in {}ms",
-            response.status(),
+            "{method} {uri} -> {status} in {}ms",
             started.elapsed().as_millis()
         ),
     );
-    send(out, response, &request_id).await;
 }
 
 fn header<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Option<&'h [u8]> {
@@ -150,6 +188,40 @@ async fn send(out: ResponseOutparam, mut response: Response, request_id: &str) {
             request_id,
             format_args!("could not send the response: {e}"),
         );
+    }
+}
+
+/// Sends `head`, then every chunk as it is produced, until the chunks end or a write
+/// fails (the client went away).
+async fn stream(out: ResponseOutparam, mut head: Response, chunks: BodyChunks, request_id: &str) {
+    head.body_mut().clear();
+    let outgoing = match OutgoingResponse::try_from(head) {
+        Ok(outgoing) => outgoing,
+        Err(e) => {
+            log(
+                Level::Error,
+                request_id,
+                format_args!("unsendable response: {e}"),
+            );
+            return send(
+                out,
+                ApiError::internal("unsendable response").to_response(request_id),
+                request_id,
+            )
+            .await;
+        }
+    };
+    let mut body = outgoing.take_body();
+    out.set(outgoing);
+    for chunk in chunks {
+        if let Err(e) = body.send(chunk).await {
+            log(
+                Level::Debug,
+                request_id,
+                format_args!("stream ended by the client: {e}"),
+            );
+            break;
+        }
     }
 }
 

@@ -32,6 +32,13 @@ pub enum Resource {
     ApiKeys,
     /// The audit log (platform data).
     AuditLog,
+    /// Generation jobs, their chapters and events (tenant data); update = cancel/retry.
+    Jobs,
+    /// LLM token and cost totals (tenant data).
+    Usage,
+    /// Running the pipeline sweeper now (platform data: all tenants' jobs for operators,
+    /// the own tenant's for tenant admins).
+    SystemSweep,
 }
 
 impl Resource {
@@ -45,6 +52,9 @@ impl Resource {
             Self::Tenants => "tenants",
             Self::ApiKeys => "api_keys",
             Self::AuditLog => "audit_log",
+            Self::Jobs => "jobs",
+            Self::Usage => "usage",
+            Self::SystemSweep => "system_sweep",
         }
     }
 }
@@ -107,6 +117,8 @@ const NONE: Grant = Grant::of(&[]);
 const CRUD: Grant = Grant::of(&[C, R, U, D]);
 const CREATE_READ: Grant = Grant::of(&[C, R]);
 const CREATE_READ_DELETE: Grant = Grant::of(&[C, R, D]);
+const CREATE_READ_UPDATE: Grant = Grant::of(&[C, R, U]);
+const CREATE: Grant = Grant::of(&[C]);
 const READ: Grant = Grant::of(&[R]);
 const READ_PUBLIC: Grant = Grant {
     actions: R.bit(),
@@ -114,7 +126,7 @@ const READ_PUBLIC: Grant = Grant {
 };
 
 /// The permission matrix: one row per resource, columns admin, user, service, anonymous.
-pub const MATRIX: [(Resource, [Grant; 4]); 7] = [
+pub const MATRIX: [(Resource, [Grant; 4]); 10] = [
     (Resource::Characters, [CRUD, CREATE_READ, CRUD, READ_PUBLIC]),
     (Resource::Stories, [CRUD, CRUD, CRUD, READ_PUBLIC]),
     (Resource::Campaigns, [CRUD, CRUD, CREATE_READ, NONE]),
@@ -122,6 +134,17 @@ pub const MATRIX: [(Resource, [Grant; 4]); 7] = [
     (Resource::Tenants, [CREATE_READ, NONE, NONE, NONE]),
     (Resource::ApiKeys, [CREATE_READ_DELETE, NONE, NONE, NONE]),
     (Resource::AuditLog, [READ, NONE, NONE, NONE]),
+    (
+        Resource::Jobs,
+        [
+            CREATE_READ_UPDATE,
+            CREATE_READ_UPDATE,
+            CREATE_READ_UPDATE,
+            NONE,
+        ],
+    ),
+    (Resource::Usage, [READ, READ, READ, NONE]),
+    (Resource::SystemSweep, [CREATE, NONE, NONE, NONE]),
 ];
 
 /// Actions only a platform operator may perform, whatever the role's grant.
@@ -309,6 +332,9 @@ mod tests {
         tenants        R    -    -    -
         api_keys       CRD  -    -    -
         audit_log      R    -    -    -
+        jobs           CRU  CRU  CRU  -
+        usage          R    R    R    -
+        system_sweep   C    -    -    -
     ";
 
     /// What `authorize` actually allows for one cell, in the table's notation.

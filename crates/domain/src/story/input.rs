@@ -10,11 +10,13 @@ use super::model::{
     CHAPTER_COUNT_RANGE, DEFAULT_CHAPTER_COUNT, DEFAULT_TARGET_WORDS, PREMISE_MAX_CHARS,
     TARGET_WORDS_RANGE, TITLE_MAX_CHARS,
 };
+use super::quality::{QualityChange, new_story_policy};
 use crate::json_body::present;
+use crate::pipeline::QualityPolicy;
 use crate::validation::{FieldCode, ValidationError, Violations};
 
-/// Body of a create request. `target_words`, `chapter_count` and `public` default when
-/// absent.
+/// Body of a create request. `target_words`, `chapter_count`, `public` and `quality`
+/// default when absent.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewStory {
@@ -30,10 +32,12 @@ pub struct NewStory {
     pub chapter_count: Option<i64>,
     /// Whether every caller may read the story (default: private to its tenant).
     pub public: Option<bool>,
+    /// Changes to the default quality gate policy (a partial [`QualityPolicy`]).
+    pub quality: Option<serde_json::Value>,
 }
 
 /// A validated [`NewStory`]: every field present, trimmed and within its limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoryDraft {
     pub(crate) title: String,
     pub(crate) premise: String,
@@ -41,10 +45,12 @@ pub struct StoryDraft {
     pub(crate) target_words: u32,
     pub(crate) chapter_count: u32,
     pub(crate) public: bool,
+    pub(crate) quality: QualityPolicy,
 }
 
-/// Body of a partial update. Absent fields stay unchanged; `null` is refused because no
-/// story field can be cleared. `version` is the version the client last saw.
+/// Body of a partial update. Absent fields stay unchanged; `null` is refused, except for
+/// `quality`, where it resets the policy to the default. `version` is the version the
+/// client last saw.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoryPatch {
@@ -66,12 +72,16 @@ pub struct StoryPatch {
     /// New visibility.
     #[serde(default, deserialize_with = "present")]
     pub public: Option<Option<bool>>,
+    /// Changes to the story's quality gate policy (a partial [`QualityPolicy`] applied on
+    /// top of the current one), or `null` to reset it to the default.
+    #[serde(default, deserialize_with = "present")]
+    pub quality: Option<Option<serde_json::Value>>,
     /// The version the change is based on (alternative to an `If-Match` header).
     pub version: Option<u64>,
 }
 
 /// The validated changes of a [`StoryPatch`]; `None` leaves a field unchanged.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct StoryChanges {
     pub(crate) title: Option<String>,
     pub(crate) premise: Option<String>,
@@ -79,10 +89,11 @@ pub struct StoryChanges {
     pub(crate) target_words: Option<u32>,
     pub(crate) chapter_count: Option<u32>,
     pub(crate) public: Option<bool>,
+    pub(crate) quality: Option<QualityChange>,
 }
 
 /// A validated [`StoryPatch`]: at least one change, plus the optional expected version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedPatch {
     /// What to change.
     pub changes: StoryChanges,
@@ -114,17 +125,24 @@ impl NewStory {
             CHAPTER_COUNT_RANGE,
         );
         let public = self.public.unwrap_or(false);
-        let draft = match (title, premise, genre, target_words, chapter_count) {
-            (Some(title), Some(premise), Some(genre), Some(target_words), Some(chapter_count)) => {
-                Some(StoryDraft {
-                    title,
-                    premise,
-                    genre,
-                    target_words,
-                    chapter_count,
-                    public,
-                })
-            }
+        let quality = new_story_policy(&mut v, self.quality.as_ref());
+        let draft = match (title, premise, genre, target_words, chapter_count, quality) {
+            (
+                Some(title),
+                Some(premise),
+                Some(genre),
+                Some(target_words),
+                Some(chapter_count),
+                Some(quality),
+            ) => Some(StoryDraft {
+                title,
+                premise,
+                genre,
+                target_words,
+                chapter_count,
+                public,
+                quality,
+            }),
             _ => None,
         };
         v.finish(draft)
@@ -133,7 +151,8 @@ impl NewStory {
 
 impl StoryPatch {
     /// Checks every given field and reports all violations together; a patch that
-    /// changes nothing is an `empty_patch` error.
+    /// changes nothing is an `empty_patch` error. A `quality` change is checked as far as
+    /// it can be without the story; [`Story::apply`](super::Story::apply) checks the rest.
     pub fn validate(self) -> Result<ValidatedPatch, ValidationError> {
         let mut v = Violations::new();
         let title = patch_field(&mut v, "title", self.title, |v, t| {
@@ -150,7 +169,19 @@ impl StoryPatch {
             v.in_range("chapter_count", n, CHAPTER_COUNT_RANGE)
         });
         let public = patch_field(&mut v, "public", self.public, |_, p| Some(p));
-        let changes = match (title, premise, genre, target_words, chapter_count, public) {
+        let quality = match self.quality {
+            None => Some(None),
+            Some(changes) => QualityChange::check(&mut v, changes).map(Some),
+        };
+        let changes = match (
+            title,
+            premise,
+            genre,
+            target_words,
+            chapter_count,
+            public,
+            quality,
+        ) {
             (
                 Some(title),
                 Some(premise),
@@ -158,6 +189,7 @@ impl StoryPatch {
                 Some(target_words),
                 Some(chapter_count),
                 Some(public),
+                Some(quality),
             ) => Some(StoryChanges {
                 title,
                 premise,
@@ -165,6 +197,7 @@ impl StoryPatch {
                 target_words,
                 chapter_count,
                 public,
+                quality,
             }),
             _ => None,
         };
@@ -173,7 +206,7 @@ impl StoryPatch {
                 "body",
                 FieldCode::EmptyPatch,
                 "must change at least one of title, premise, genre, target_words, chapter_count, \
-                 public",
+                 public, quality",
             );
         }
         let changes = v.finish(changes)?;
@@ -374,6 +407,99 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_new_story_takes_a_partial_quality_policy_on_top_of_the_default() {
+        let draft = new_story(
+            r#"{"title": "T", "premise": "P", "genre": "other",
+                "quality": {"max_revisions": 1, "thresholds": {"max_rep_4": 0.2}}}"#,
+        )
+        .unwrap();
+        assert_eq!(draft.quality.max_revisions, 1);
+        assert_eq!(draft.quality.thresholds.max_rep_4, 0.2);
+        let defaults = QualityPolicy::default().thresholds;
+        assert_eq!(
+            draft.quality.thresholds.min_distinct_3,
+            defaults.min_distinct_3
+        );
+        for absent in ["", r#", "quality": null"#, r#", "quality": {}"#] {
+            let body = format!(r#"{{"title": "T", "premise": "P", "genre": "other"{absent}}}"#);
+            assert_eq!(
+                new_story(&body).unwrap().quality,
+                QualityPolicy::default(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_quality_policies_are_reported_with_every_other_field() {
+        let err = new_story(
+            r#"{"title": "", "premise": "P", "genre": "other",
+                "quality": {"max_revisions": 6, "thresholds": {"max_rep_4": 2}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            codes(&err),
+            [
+                ("title", FieldCode::TooShort),
+                ("quality.thresholds.max_rep_4", FieldCode::InvalidValue),
+                ("quality.max_revisions", FieldCode::InvalidValue),
+            ]
+        );
+        let valid = r#""title": "T", "premise": "P", "genre": "other""#;
+        for (quality, field, code) in [
+            (r#"{"max_revisions": 5}"#, None, FieldCode::InvalidValue),
+            (
+                r#"{"max_revisions": -1}"#,
+                Some("quality.max_revisions"),
+                FieldCode::InvalidValue,
+            ),
+            (
+                r#"{"thresholds": {"min_length_score": 101}}"#,
+                Some("quality.thresholds.min_length_score"),
+                FieldCode::InvalidValue,
+            ),
+            (
+                r#"{"thresholds": {"max_rep_5": 0.1}}"#,
+                Some("quality.thresholds.max_rep_5"),
+                FieldCode::InvalidValue,
+            ),
+            (r#""strict""#, Some("quality"), FieldCode::InvalidType),
+        ] {
+            let body = format!(r#"{{{valid}, "quality": {quality}}}"#);
+            match (new_story(&body), field) {
+                (Ok(_), None) => {}
+                (Err(err), Some(field)) => assert_eq!(codes(&err), [(field, code)], "{body}"),
+                (other, _) => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn patches_take_quality_changes_and_null_resets() {
+        let valid = patch(r#"{"quality": {"thresholds": {"max_rep_4": 0.3}}}"#).unwrap();
+        assert!(
+            valid.changes.quality.is_some(),
+            "a quality-only patch is not empty"
+        );
+        assert_eq!(
+            patch(r#"{"quality": null}"#).unwrap().changes.quality,
+            Some(QualityChange::Reset)
+        );
+        let err = patch(r#"{"title": null, "quality": {"max_revisions": 9}}"#).unwrap_err();
+        assert_eq!(
+            codes(&err),
+            [
+                ("title", FieldCode::InvalidValue),
+                ("quality.max_revisions", FieldCode::InvalidValue),
+            ]
+        );
+        assert_eq!(
+            codes(&patch(r#"{"quality": [1]}"#).unwrap_err()),
+            [("quality", FieldCode::InvalidType)]
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::ops::RangeInclusive;
 use serde::{Deserialize, Serialize};
 
 use super::{Genre, StoryChanges, StoryDraft, StoryId};
+use crate::pipeline::QualityPolicy;
 use crate::time::Timestamp;
+use crate::validation::ValidationError;
 
 /// Longest title, in characters (after trimming).
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -21,7 +23,7 @@ pub const CHAPTER_COUNT_RANGE: RangeInclusive<u32> = 1..=100;
 pub const DEFAULT_CHAPTER_COUNT: u32 = 12;
 
 /// A story as stored and served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Story {
     /// Time-ordered id (UUID v7).
@@ -38,6 +40,11 @@ pub struct Story {
     pub chapter_count: u32,
     /// Whether every caller (also anonymous ones and other tenants) may read it.
     pub public: bool,
+    /// The quality gate policy its generation jobs start from (served in full, so clients
+    /// see the effective thresholds; missing in JSON written before it existed, read as
+    /// the default).
+    #[serde(default)]
+    pub quality: QualityPolicy,
     /// Optimistic-concurrency version: 1 on creation, +1 on every change.
     pub version: u64,
     /// When the story was created.
@@ -57,6 +64,7 @@ impl Story {
             target_words: draft.target_words,
             chapter_count: draft.chapter_count,
             public: draft.public,
+            quality: draft.quality,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -64,8 +72,17 @@ impl Story {
     }
 
     /// This story with `changes` applied, the version bumped and `updated_at` set to `now`.
-    pub fn apply(&self, changes: StoryChanges, now: Timestamp) -> Self {
-        Self {
+    ///
+    /// Fails (with a `quality.…` field error) only when a quality change that
+    /// [`StoryPatch::validate`](super::StoryPatch::validate) could not check without the
+    /// story does not fit this story's policy: a dialogue range bound given alone that
+    /// crosses the other bound.
+    pub fn apply(&self, changes: StoryChanges, now: Timestamp) -> Result<Self, ValidationError> {
+        let quality = match &changes.quality {
+            None => self.quality,
+            Some(change) => change.apply_to(&self.quality)?,
+        };
+        Ok(Self {
             id: self.id,
             title: changes.title.unwrap_or_else(|| self.title.clone()),
             premise: changes.premise.unwrap_or_else(|| self.premise.clone()),
@@ -73,10 +90,11 @@ impl Story {
             target_words: changes.target_words.unwrap_or(self.target_words),
             chapter_count: changes.chapter_count.unwrap_or(self.chapter_count),
             public: changes.public.unwrap_or(self.public),
+            quality,
             version: self.version.saturating_add(1),
             created_at: self.created_at,
             updated_at: now.max(self.created_at),
-        }
+        })
     }
 }
 
@@ -113,12 +131,65 @@ mod tests {
         let later = Timestamp::parse("2025-01-02T00:00:00Z").unwrap();
         let story = Story::new(StoryId::generate(), draft(), created);
         let patch: StoryPatch = serde_json::from_str(r#"{"chapter_count": 30}"#).unwrap();
-        let updated = story.apply(patch.validate().unwrap().changes, later);
+        let updated = story
+            .apply(patch.validate().unwrap().changes, later)
+            .unwrap();
         assert_eq!(updated.chapter_count, 30);
         assert_eq!(updated.title, story.title);
         assert_eq!(updated.version, 2);
         assert_eq!(updated.created_at, created);
         assert_eq!(updated.updated_at, later);
+    }
+
+    #[test]
+    fn apply_merges_quality_changes_into_the_story_policy() {
+        let now = Timestamp::now();
+        let mut story = Story::new(StoryId::generate(), draft(), now);
+        story.quality.max_revisions = 4;
+        let changes = |json: &str| {
+            let patch: StoryPatch = serde_json::from_str(json).unwrap();
+            patch.validate().unwrap().changes
+        };
+        let updated = story
+            .apply(
+                changes(r#"{"quality": {"thresholds": {"max_rep_4": 0.25}}}"#),
+                now,
+            )
+            .unwrap();
+        assert_eq!(updated.quality.thresholds.max_rep_4, 0.25);
+        assert_eq!(updated.quality.max_revisions, 4, "the rest is kept");
+        assert_eq!(updated.version, 2);
+        let reset = updated.apply(changes(r#"{"quality": null}"#), now).unwrap();
+        assert_eq!(reset.quality, QualityPolicy::default());
+        let untouched = updated.apply(changes(r#"{"title": "X"}"#), now).unwrap();
+        assert_eq!(untouched.quality, updated.quality);
+    }
+
+    #[test]
+    fn apply_refuses_a_dialogue_bound_that_crosses_the_story_range() {
+        let story = Story::new(StoryId::generate(), draft(), Timestamp::now());
+        let patch: StoryPatch = serde_json::from_str(
+            r#"{"quality": {"thresholds": {"dialogue": {"sparse": {"min": 0.5}}}}}"#,
+        )
+        .unwrap();
+        let err = story
+            .apply(patch.validate().unwrap().changes, Timestamp::now())
+            .unwrap_err();
+        assert_eq!(err.fields.len(), 1);
+        assert_eq!(
+            err.fields[0].field,
+            "quality.thresholds.dialogue.sparse.max"
+        );
+    }
+
+    #[test]
+    fn a_story_without_quality_reads_as_the_default_policy() {
+        let at = Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
+        let story = Story::new(StoryId::generate(), draft(), at);
+        let mut json = serde_json::to_value(&story).unwrap();
+        json.as_object_mut().unwrap().remove("quality");
+        let read: Story = serde_json::from_value(json).unwrap();
+        assert_eq!(read.quality, QualityPolicy::default());
     }
 
     #[test]
@@ -138,11 +209,18 @@ mod tests {
                 "target_words": 80000,
                 "chapter_count": 12,
                 "public": false,
+                // The full policy (its values are the quality crate's defaults).
+                "quality": serde_json::to_value(QualityPolicy::default()).unwrap(),
                 "version": 1,
                 "created_at": "2025-01-01T00:00:00.000Z",
                 "updated_at": "2025-01-01T00:00:00.000Z",
             })
         );
+        assert_eq!(
+            json["quality"]["thresholds"]["max_rep_4"], 0.1,
+            "thresholds are served in full"
+        );
+        assert_eq!(json["quality"]["max_revisions"], 2);
         assert_eq!(serde_json::from_value::<Story>(json).unwrap(), story);
     }
 }

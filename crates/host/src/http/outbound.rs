@@ -3,8 +3,10 @@
 //!
 //! A request to a host the component may not reach fails at once with `HTTP-request-denied`
 //! (the guest sees an error, never a hang) and a warning naming the component and the origin.
-//! An allowed request goes through wasmtime-wasi-http's `default_send_request`, with this
-//! host's default timeouts for the ones the guest did not set.
+//! An allowed request goes through wasmtime-wasi-http's `default_send_request`, with the
+//! guest's `request-options` timeouts (connect, first byte, between bytes) and this host's
+//! defaults for the ones it did not set. That sender applies no limit to the TLS handshake,
+//! so the whole wait for the response head is also bounded by connect + first-byte timeout.
 //!
 //! Requests to the app itself (Spin's self requests) use host `self.alt`
 //! (`http://self.alt/path`) and need `http://self` (or `http://self.alt`) in
@@ -156,6 +158,14 @@ fn with_default_timeouts(options: Option<RequestOptions>) -> RequestOptions {
     }
 }
 
+/// The longest wait for a response head: connecting (TCP and TLS) plus the first byte.
+fn head_deadline(options: &RequestOptions) -> Duration {
+    options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+        + options
+            .first_byte_timeout
+            .unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT)
+}
+
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
@@ -169,9 +179,12 @@ impl WasiHttpHooks for OutboundHttp {
             return Box::new(std::future::ready(Err(denied)));
         }
         let options = with_default_timeouts(options);
+        let head_limit = head_deadline(&options);
         Box::new(async move {
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let sent = wasmtime_wasi_http::default_send_request(request, Some(options));
+            let (response, io) = tokio::time::timeout(head_limit, sent)
+                .await
+                .map_err(|_| Error::ConnectionTimeout)??;
             Ok((
                 response.map(|body| body.boxed_unsync()),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
@@ -227,6 +240,18 @@ mod tests {
 
     /// A one-shot HTTP server on loopback; returns its address and the request head it got.
     async fn one_shot_server(reply: bool) -> (SocketAddr, tokio::task::JoinHandle<String>) {
+        one_shot_server_sending(if reply {
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+        } else {
+            b""
+        })
+        .await
+    }
+
+    /// A one-shot server on loopback that reads a request head, writes `reply`, then stalls.
+    async fn one_shot_server_sending(
+        reply: &'static [u8],
+    ) -> (SocketAddr, tokio::task::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -240,17 +265,11 @@ mod tests {
                 }
                 head.extend_from_slice(&buf[..n]);
             }
-            if reply {
-                stream
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                    )
-                    .await
-                    .unwrap();
-            } else {
+            stream.write_all(reply).await.unwrap();
+            if !reply.ends_with(b"ok") {
                 tokio::time::sleep(Duration::from_secs(30)).await;
             }
-            String::from_utf8(head).unwrap()
+            String::from_utf8_lossy(&head).into_owned()
         });
         (addr, task)
     }
@@ -304,6 +323,45 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::ConnectionReadTimeout), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn the_guests_between_bytes_timeout_is_used() {
+        let (addr, _server) =
+            one_shot_server_sending(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab").await;
+        let mut h = hooks(&["http://127.0.0.1:*"]);
+        let options = RequestOptions {
+            between_bytes_timeout: Some(Duration::from_millis(200)),
+            ..RequestOptions::default()
+        };
+        let response = send(&mut h, request(&format!("http://{addr}/")), Some(options))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(5), response.into_body().collect())
+            .await
+            .expect("the body read ends")
+            .unwrap_err();
+        assert!(matches!(err, Error::ConnectionReadTimeout), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_stalled_tls_handshake_is_bounded_by_connect_and_first_byte() {
+        // The server accepts TCP, reads the ClientHello and never answers.
+        let (addr, _server) = one_shot_server_sending(b"").await;
+        let mut h = hooks(&["https://127.0.0.1:*"]);
+        let options = RequestOptions {
+            connect_timeout: Some(Duration::from_millis(150)),
+            first_byte_timeout: Some(Duration::from_millis(150)),
+            ..RequestOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let err = send(&mut h, request(&format!("https://{addr}/")), Some(options))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::ConnectionTimeout), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

@@ -160,6 +160,46 @@ impl RedisFactor {
         }
     }
 
+    /// The channels some `[[trigger.redis]]` subscribes to (templates resolved), sorted.
+    pub fn channels(&self) -> Vec<&str> {
+        let mut channels: Vec<&str> = self
+            .shared
+            .subscriptions
+            .iter()
+            .map(|s| s.channel.as_str())
+            .collect();
+        channels.sort_unstable();
+        channels.dedup();
+        channels
+    }
+
+    /// Publishes `payload` on `channel` as the host itself (no component permission applies),
+    /// once at each address a subscription to `channel` uses: the embedded broker for the
+    /// app's queue, a real Redis otherwise. Returns how many addresses it published at.
+    pub async fn publish_as_host(
+        &self,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<usize, RedisError> {
+        let mut addresses: Vec<&str> = self
+            .shared
+            .subscriptions
+            .iter()
+            .filter(|s| s.channel == channel)
+            .map(|s| normalize(&s.address))
+            .collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        for address in &addresses {
+            self.shared
+                .connect_unchecked(address)
+                .await?
+                .publish(channel.to_owned(), payload.to_vec())
+                .await?;
+        }
+        Ok(addresses.len())
+    }
+
     /// The Redis trigger, or `None` when the app has no Redis subscriptions.
     pub fn trigger(&self) -> Option<RedisTrigger> {
         (!self.shared.subscriptions.is_empty()).then(|| RedisTrigger {
@@ -190,6 +230,11 @@ impl Shared {
         if !Address::parse(address)?.allowed_by(allowed) {
             return Err(RedisError::NotAllowed(address.to_owned()));
         }
+        self.connect_unchecked(address).await
+    }
+
+    /// The embedded broker for an address of the app's queue, a real Redis otherwise.
+    async fn connect_unchecked(&self, address: &str) -> Result<ConnectionHandle, RedisError> {
         if self.queue_addresses.contains(normalize(address)) {
             Ok(ConnectionHandle::embedded(self.broker.clone()))
         } else {

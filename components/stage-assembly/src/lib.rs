@@ -1,0 +1,13 @@
+//! Pipeline stage `assembly` (channel `fabula.stage.assembly`): writes the synopsis from
+//! every chapter's summary, stores the manuscript and completes the job. The shared runner
+//! (`fabula_spin::pipeline`) does the rest.
+
+wit_bindgen::generate!({ path: "../../wit/llm", world: "fabula:llm/consumer" });
+fabula_spin::wit_llm!(Provider, fabula::llm::text_generation);
+
+/// Entry point: one step message `{"job_id", "step": "assembly"}`.
+#[spin_sdk::redis_component]
+fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
+    use fabula_spin::pipeline::{Stage, handle_message};
+    Ok(handle_message(Stage::Assembly, &Provider, &payload)?)
+}

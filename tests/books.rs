@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use fabula_tests::books::{FakeLlm, PatchedManifest, Prompt, run_epubcheck};
+use fabula_tests::books::run_epubcheck;
+use fabula_tests::fake_llm::{FakeLlm, Prompt, Reply};
+use fabula_tests::manifest::PatchedManifest;
 use fabula_tests::pipeline::{chapters, create_story, start_generation, wait_until_terminal};
 use fabula_tests::{OPERATOR_TOKEN, TestApp, TestResponse};
 use serde_json::{Value, json};
@@ -366,15 +368,16 @@ const TITLES: [&str; 3] = ["The Bell", "The Storm", "The Lamp"];
 /// The fake model's answers: a fixed analysis (the ledger is seeded with its names only),
 /// a 3-chapter outline with budgets of 60 words, the hand-made chapters, and the same
 /// chapter again for a rewrite (so the hand-made text is kept whatever the gate says).
-fn canned(prompt: &Prompt) -> Result<String, String> {
+fn canned(prompt: &Prompt) -> Reply {
     let chapter_text = || match prompt.chapter() {
-        Some(1) => Ok(CH1.to_owned()),
-        Some(2) => Ok(CH2.to_owned()),
-        Some(3) => Ok(CH3.to_owned()),
-        other => Err(format!("no chapter {other:?}")),
+        Some(1) => Reply::completion(CH1),
+        Some(2) => Reply::completion(CH2),
+        Some(3) => Reply::completion(CH3),
+        other => Reply::error(400, &format!("no chapter {other:?}")),
     };
+    let json = |value: Value| Reply::completion(&value.to_string());
     match prompt.task.as_str() {
-        "premise-analysis@1" => Ok(json!({
+        "premise-analysis@1" => json(json!({
             "title": "The Lamp at Port Lumen",
             "logline": "A harbor keeper keeps the lamp lit after the storm.",
             "genre": "literary",
@@ -388,33 +391,28 @@ fn canned(prompt: &Prompt) -> Result<String, String> {
                  "traits": ["patient"]}
             ],
             "places": [{"name": "Port Lumen", "description": "the harbor town"}]
-        })
-        .to_string()),
-        "outline@1" => Ok(json!({"chapters": [
+        })),
+        "outline@1" => json(json!({"chapters": [
             {"number": 1, "title": TITLES[0], "summary": "The bell rings.",
              "beats": ["The bell rings twice over the harbor."], "word_budget": 60},
             {"number": 2, "title": TITLES[1], "summary": "Marcus dies.",
              "beats": ["Marcus Vale dies in the storm."], "word_budget": 60},
             {"number": 3, "title": TITLES[2], "summary": "Elena keeps the lamp.",
              "beats": ["Elena keeps the lamp lit until dawn."], "word_budget": 60}
-        ]})
-        .to_string()),
+        ]})),
         "chapter@1" | "rewrite@1" => chapter_text(),
-        "critique@1" => {
-            Ok(json!({"issues": ["Too short."], "suggestions": ["Keep it."]}).to_string())
-        }
-        "synopsis@1" => Ok(
-            "A harbor keeper keeps the lamp lit after a storm takes her \
-                            friend, until a stranger rows in at dawn."
-                .to_owned(),
+        "critique@1" => json(json!({"issues": ["Too short."], "suggestions": ["Keep it."]})),
+        "synopsis@1" => Reply::completion(
+            "A harbor keeper keeps the lamp lit after a storm takes her friend, until a \
+             stranger rows in at dawn.",
         ),
-        other => Err(format!("unexpected task {other:?}")),
+        other => Reply::error(400, &format!("unexpected task {other:?}")),
     }
 }
 
 #[test]
 fn hand_made_chapters_give_the_hand_computed_report() {
-    let server = FakeLlm::start(Box::new(canned));
+    let server = FakeLlm::start(canned);
     let manifest = PatchedManifest::fabula(&[("llm-provider", "provider_openai.wasm")]);
     let origin = server.origin();
     let mut app = app(
@@ -446,7 +444,7 @@ fn hand_made_chapters_give_the_hand_computed_report() {
     let id = started["id"].as_str().expect("job id").to_owned();
     let done = wait_until_terminal(&app, &id, Duration::from_secs(90));
     assert_eq!(done["status"], "completed", "{done}");
-    let mut tasks = server.tasks();
+    let mut tasks: Vec<String> = server.prompts().into_iter().map(|p| p.task).collect();
     tasks.sort();
     assert_eq!(
         tasks,

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fabula_tests::pipeline::{
-    chapters, count_kind, create_story, events, start_generation, wait_until_terminal,
+    chapters, count_kind, create_story, events, job, start_generation, wait_until_terminal,
 };
 use fabula_tests::{TestApp, TestAppBuilder, WASM_BUILT_ENV, ensure_wasm_built};
 use serde_json::{Value, json};
@@ -54,7 +54,8 @@ impl ChildHost {
                 .next()
                 .expect("the child host exited before serving")
                 .expect("child stdout");
-            if let Some(base) = line.strip_prefix(LISTENING) {
+            // libtest may print `test child_host ... ` on the same line first.
+            if let Some((_, base)) = line.split_once(LISTENING) {
                 break base.trim().to_owned();
             }
         };
@@ -87,7 +88,7 @@ fn child_host() {
     let app = TestAppBuilder::fabula()
         .with_operator()
         .state_dir(Path::new(&state))
-        .variable("job_stall_seconds", "2")
+        .variable("job_stall_seconds", "5") // the smallest allowed
         .retry_backoff(Duration::from_millis(50))
         .publish_every("fabula.sweep", Duration::from_millis(500))
         .start();
@@ -95,6 +96,17 @@ fn child_host() {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
+}
+
+/// Polls the job until it has written `chapters` chapters or is no longer running; returns
+/// what it saw last.
+fn progress_reaches(client: &TestApp, id: &str, chapters: u64) -> Value {
+    client.wait_for(Duration::from_secs(120), "the job's progress", || {
+        let seen = job(client, id);
+        let written = seen["progress"]["chapters_done"].as_u64().unwrap_or(0);
+        let running = ["queued", "running"].contains(&seen["status"].as_str().unwrap_or(""));
+        (written >= chapters || !running).then_some(seen)
+    })
 }
 
 fn u64_at(value: &Value, pointer: &str) -> u64 {
@@ -113,6 +125,7 @@ fn host_killed_at_random_points_loses_and_duplicates_nothing() {
         .unwrap_or_else(|| fastrand::u64(..));
     println!("crash test seed: {seed} (FABULA_CRASH_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
+    let mut kills_while_running = 0;
 
     for run in 1..=RUNS {
         let state = tempfile::tempdir().expect("state dir");
@@ -121,25 +134,35 @@ fn host_killed_at_random_points_loses_and_duplicates_nothing() {
         client.sign_in_as_new_tenant("enterprise", "user");
         let bearer = client.bearer().map(str::to_owned);
         let story = create_story(&client, &format!("Crash run {run}"), CHAPTERS as u32);
-        let job = start_generation(
+        let started = start_generation(
             &client,
             &story,
-            &json!({"chapters": CHAPTERS, "words_per_chapter": 300, "seed": run}),
+            &json!({"chapters": CHAPTERS, "words_per_chapter": 800, "seed": run}),
         );
-        let id = job["id"].as_str().expect("job id").to_owned();
+        let id = started["id"].as_str().expect("job id").to_owned();
 
-        // One to three kills at random moments, each followed by a restart.
+        // One to three kills, each once the job has written a random number of chapters
+        // (in increasing order) plus a few random milliseconds, so they land inside
+        // different steps; each is followed by a restart on the same state.
         let mut host = host;
-        let kills = rng.usize(1..=3);
+        let mut targets: Vec<u64> = (0..rng.usize(1..=3))
+            .map(|_| rng.u64(0..CHAPTERS))
+            .collect();
+        targets.sort_unstable();
         let mut points = Vec::new();
-        for _ in 0..kills {
-            let after = Duration::from_millis(rng.u64(0..2500));
-            points.push(after.as_millis());
-            std::thread::sleep(after);
+        for target in targets {
+            let observer = TestApp::attach(&host.base, bearer.clone());
+            let seen = progress_reaches(&observer, &id, target);
+            std::thread::sleep(Duration::from_millis(rng.u64(0..40)));
+            if seen["status"] == "running" {
+                kills_while_running += 1;
+            }
+            let written = &seen["progress"]["chapters_done"];
+            points.push(format!("after {written} chapters ({})", seen["status"]));
             host.kill();
             host = ChildHost::start(state.path());
         }
-        println!("run {run}: killed after {points:?} ms");
+        println!("run {run}: killed after {points:?}");
 
         let client = TestApp::attach(&host.base, bearer);
         let done = wait_until_terminal(&client, &id, Duration::from_secs(180));
@@ -187,4 +210,8 @@ fn host_killed_at_random_points_loses_and_duplicates_nothing() {
         );
         host.kill();
     }
+    assert!(
+        kills_while_running >= RUNS,
+        "only {kills_while_running} kills hit a running job (seed {seed})"
+    );
 }

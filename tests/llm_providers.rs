@@ -3,197 +3,16 @@
 //! this process (retries, timeouts, error classification, usage), and provider-offline
 //! (determinism, agreement with the native crate).
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use fabula_tests::fake_llm::{FakeLlm, Reply, scripted};
 use fabula_tests::{TestApp, TestAppBuilder, repo_root};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-
-// --- the fake OpenAI-compatible server -------------------------------------------------
-
-/// One scripted answer.
-#[derive(Clone)]
-enum Reply {
-    /// A status, an optional `Retry-After`, a body.
-    Http {
-        status: u16,
-        retry_after: Option<&'static str>,
-        body: String,
-    },
-    /// Waits, then answers.
-    Slow { delay: Duration, then: Box<Reply> },
-}
-
-fn http(status: u16, body: &str) -> Reply {
-    Reply::Http {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    }
-}
-
-/// A normal completion with usage.
-fn ok_reply(text: &str) -> Reply {
-    http(
-        200,
-        &json!({
-            "id": "chatcmpl-1", "object": "chat.completion", "model": "served-model",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                         "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}
-        })
-        .to_string(),
-    )
-}
-
-/// A request as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    body: Value,
-    at: Instant,
-}
-
-/// Answers request `i` with `script[i]` (the last entry repeats) and records every request.
-struct FakeServer {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeServer {
-    fn start(script: Vec<Reply>) -> FakeServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("addr");
-        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let script = Arc::new(script);
-        let log = seen.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    let stream = tokio::select! {
-                        accepted = listener.accept() => match accepted {
-                            Ok((stream, _)) => stream,
-                            Err(_) => continue,
-                        },
-                        _ = &mut stopped => return,
-                    };
-                    let (script, log) = (script.clone(), log.clone());
-                    tokio::spawn(async move {
-                        let service =
-                            service_fn(move |req| answer(req, script.clone(), log.clone()));
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
-        });
-        FakeServer {
-            addr,
-            seen,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn origin(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn answer(
-    req: hyper::Request<Incoming>,
-    script: Arc<Vec<Reply>>,
-    log: Arc<Mutex<Vec<Seen>>>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let authorization = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let bytes = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let index = {
-        let mut log = log.lock().unwrap();
-        log.push(Seen {
-            method,
-            path,
-            authorization,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            at: Instant::now(),
-        });
-        log.len() - 1
-    };
-    let mut reply = script[index.min(script.len() - 1)].clone();
-    loop {
-        match reply {
-            Reply::Slow { delay, then } => {
-                tokio::time::sleep(delay).await;
-                reply = *then;
-            }
-            Reply::Http {
-                status,
-                retry_after,
-                body,
-            } => {
-                let mut response = hyper::Response::builder()
-                    .status(status)
-                    .header("content-type", "application/json");
-                if let Some(value) = retry_after {
-                    response = response.header("retry-after", value);
-                }
-                return Ok(response
-                    .body(Full::new(Bytes::from(body)))
-                    .expect("response"));
-            }
-        }
-    }
-}
 
 // --- the probe -------------------------------------------------------------------------
 
 /// The probe app with provider-openai pointed at `server`, plus extra variables.
-fn openai_app(server: &FakeServer, variables: &[(&str, &str)]) -> TestApp {
+fn openai_app(server: &FakeLlm, variables: &[(&str, &str)]) -> TestApp {
     let mut builder = TestAppBuilder::new(repo_root().join("tests/fixtures/apps/llm/spin.toml"))
         .variable("llm_api_origin", &server.origin())
         .variable("llm_api_key", "test-key");
@@ -228,7 +47,7 @@ fn generate(app: &TestApp, body: &Value) -> Value {
 
 #[test]
 fn a_completion_carries_text_usage_and_the_request_fields() {
-    let server = FakeServer::start(vec![ok_reply("Three chapters.")]);
+    let server = FakeLlm::start(|_| Reply::completion("Three chapters."));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(
@@ -239,7 +58,7 @@ fn a_completion_carries_text_usage_and_the_request_fields() {
             "model": "served-model", "attempts": 1
         }})
     );
-    let seen = server.seen();
+    let seen = server.prompts();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "POST");
     assert_eq!(seen[0].path, "/v1/chat/completions");
@@ -259,19 +78,19 @@ fn a_completion_carries_text_usage_and_the_request_fields() {
 
 #[test]
 fn a_rate_limit_is_retried_after_retry_after() {
-    let server = FakeServer::start(vec![
-        Reply::Http {
-            status: 429,
-            retry_after: Some("1"),
-            body: r#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#.into(),
-        },
-        ok_reply("after the wait"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [Reply::status(
+            429,
+            r#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#,
+        )
+        .header("retry-after", "1")],
+        Reply::completion("after the wait"),
+    ));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["ok"]["text"], "after the wait");
     assert_eq!(answer["ok"]["attempts"], 2);
-    let seen = server.seen();
+    let seen = server.prompts();
     assert_eq!(seen.len(), 2);
     let waited = seen[1].at - seen[0].at;
     assert!(
@@ -286,58 +105,51 @@ fn a_rate_limit_is_retried_after_retry_after() {
 
 #[test]
 fn a_rate_limit_longer_than_the_cap_is_reported_with_its_delay() {
-    let server = FakeServer::start(vec![Reply::Http {
-        status: 429,
-        retry_after: Some("120"),
-        body: "{}".into(),
-    }]);
+    let server = FakeLlm::start(|_| Reply::status(429, "{}").header("retry-after", "120"));
     let app = openai_app(&server, &[("llm_retry_max_delay_ms", "5000")]);
     let answer = generate(&app, &request_body());
     assert_eq!(
         answer,
         json!({"err": {"kind": "rate-limited", "detail": 120_000}})
     );
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.prompts().len(), 1);
 }
 
 #[test]
 fn a_server_error_is_retried_then_succeeds() {
-    let server = FakeServer::start(vec![
-        http(500, r#"{"error":{"message":"boom"}}"#),
-        ok_reply("recovered"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [Reply::error(500, "boom")],
+        Reply::completion("recovered"),
+    ));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["ok"]["text"], "recovered");
     assert_eq!(answer["ok"]["attempts"], 2);
-    assert_eq!(server.seen().len(), 2);
+    assert_eq!(server.prompts().len(), 2);
 }
 
 #[test]
 fn persistent_server_errors_end_unavailable_after_the_retries() {
-    let server = FakeServer::start(vec![http(503, "overloaded")]);
+    let server = FakeLlm::start(|_| Reply::status(503, "overloaded"));
     let app = openai_app(&server, &[("llm_max_retries", "2")]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["err"]["kind"], "unavailable");
     assert!(answer["err"]["detail"].as_str().unwrap().contains("503"));
-    assert_eq!(server.seen().len(), 3, "one attempt and two retries");
+    assert_eq!(server.prompts().len(), 3, "one attempt and two retries");
 }
 
 #[test]
 fn a_timeout_is_retried() {
-    let server = FakeServer::start(vec![
-        Reply::Slow {
-            delay: Duration::from_secs(5),
-            then: Box::new(ok_reply("too late")),
-        },
-        ok_reply("in time"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [Reply::completion("too late").after(Duration::from_secs(5))],
+        Reply::completion("in time"),
+    ));
     let app = openai_app(&server, &[("llm_timeout_ms", "500")]);
     let started = Instant::now();
     let answer = generate(&app, &request_body());
     assert_eq!(answer["ok"]["text"], "in time");
     assert_eq!(answer["ok"]["attempts"], 2);
-    assert_eq!(server.seen().len(), 2);
+    assert_eq!(server.prompts().len(), 2);
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
@@ -347,27 +159,26 @@ fn a_timeout_is_retried() {
 
 #[test]
 fn a_malformed_body_is_retried() {
-    let server = FakeServer::start(vec![
-        http(200, r#"{"choices": [{"message": {"content": "cut off"#),
-        http(200, r#"{"choices": null}"#),
-        ok_reply("whole"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [
+            Reply::malformed(r#"{"choices": [{"message": {"content": "cut off"#),
+            Reply::malformed(r#"{"choices": null}"#),
+        ],
+        Reply::completion("whole"),
+    ));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["ok"]["text"], "whole");
     assert_eq!(answer["ok"]["attempts"], 3);
-    assert_eq!(server.seen().len(), 3);
+    assert_eq!(server.prompts().len(), 3);
 }
 
 #[test]
 fn a_bad_request_is_never_retried() {
-    let server = FakeServer::start(vec![
-        http(
-            400,
-            r#"{"error":{"message":"unknown field 'foo'","type":"invalid_request_error"}}"#,
-        ),
-        ok_reply("must not be reached"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [Reply::error(400, "unknown field 'foo'")],
+        Reply::completion("must not be reached"),
+    ));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["err"]["kind"], "invalid-request");
@@ -378,41 +189,41 @@ fn a_bad_request_is_never_retried() {
             .contains("unknown field")
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.seen().len(), 1, "exactly one request");
+    assert_eq!(server.prompts().len(), 1, "exactly one request");
 }
 
 #[test]
 fn refused_credentials_are_an_auth_error() {
-    let server = FakeServer::start(vec![
-        http(401, r#"{"error":{"message":"Incorrect API key provided"}}"#),
-        ok_reply("must not be reached"),
-    ]);
+    let server = FakeLlm::start(scripted(
+        [Reply::error(401, "Incorrect API key provided")],
+        Reply::completion("must not be reached"),
+    ));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["err"]["kind"], "auth");
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.prompts().len(), 1);
 }
 
 #[test]
 fn a_context_length_complaint_is_context_too_long() {
-    let server = FakeServer::start(vec![http(
-        400,
-        r#"{"error":{"message":"This model's maximum context length is 8192 tokens","code":"context_length_exceeded"}}"#,
-    )]);
+    let server = FakeLlm::start(|_| {
+        Reply::status(
+            400,
+            r#"{"error":{"message":"This model's maximum context length is 8192 tokens","code":"context_length_exceeded"}}"#,
+        )
+    });
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     assert_eq!(answer["err"]["kind"], "context-too-long");
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.prompts().len(), 1);
 }
 
 #[test]
 fn missing_usage_is_estimated() {
     let text = "Twenty characters!!!";
-    let server = FakeServer::start(vec![http(
-        200,
-        &json!({"choices": [{"message": {"content": text}, "finish_reason": "length"}]})
-            .to_string(),
-    )]);
+    // A bare completion: no usage, no model, cut at the length limit.
+    let body = json!({"choices": [{"message": {"content": text}, "finish_reason": "length"}]});
+    let server = FakeLlm::start(move |_| Reply::status(200, &body.to_string()));
     let app = openai_app(&server, &[]);
     let answer = generate(&app, &request_body());
     let prompt_chars = [

@@ -14,6 +14,8 @@ use fabula_host::redis::{QueueMode, RetryPolicy};
 use fabula_host::serve::Running;
 
 pub mod books;
+pub mod fake_llm;
+pub mod manifest;
 pub mod pipeline;
 
 /// Every wasm package the tests run: the app's components and the host fixtures.

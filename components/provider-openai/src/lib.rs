@@ -28,7 +28,9 @@ struct Provider;
 
 impl Guest for Provider {
     fn generate(request: Request) -> Result<Completion, Error> {
-        let config = config::Config::load().map_err(Error::Unavailable)?;
+        // A missing or malformed llm_* variable fails every call alike: not worth retrying.
+        let config = config::Config::load()
+            .map_err(|e| Error::InvalidRequest(format!("provider configuration: {e}")))?;
         let mut transport = http::WasiTransport::new(&config);
         openai::complete(&to_chat(request), &config.retry, &mut transport)
             .map(from_completion)

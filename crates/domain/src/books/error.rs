@@ -1,7 +1,5 @@
 //! Every way a book request fails, with its HTTP status and machine-readable code.
 
-use fabula_export::Format;
-
 use super::query::accepted_formats;
 use crate::pipeline::{JobId, JobStatus};
 
@@ -61,11 +59,6 @@ impl BookError {
             Self::MissingFormat | Self::UnknownFormat(_) => "unsupported_format",
         }
     }
-
-    /// The formats an export accepts, for clients that read the error.
-    pub fn accepted_formats(&self) -> Option<[Format; 3]> {
-        matches!(self, Self::MissingFormat | Self::UnknownFormat(_)).then_some(Format::ALL)
-    }
 }
 
 #[cfg(test)]
@@ -107,13 +100,11 @@ mod tests {
             error.to_string(),
             "unsupported format \"pdf\": use one of markdown, epub, json"
         );
-        assert_eq!(error.accepted_formats(), Some(Format::ALL));
         assert!(
             BookError::MissingFormat
                 .to_string()
                 .contains("markdown, epub, json")
         );
-        assert_eq!(BookError::NoManuscript.accepted_formats(), None);
         let running = BookError::JobNotCompleted {
             job: JobId::generate(),
             status: JobStatus::Running,

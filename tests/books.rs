@@ -15,7 +15,9 @@ use std::time::Duration;
 use fabula_tests::books::run_epubcheck;
 use fabula_tests::fake_llm::{FakeLlm, Prompt, Reply};
 use fabula_tests::manifest::PatchedManifest;
-use fabula_tests::pipeline::{chapters, create_story, start_generation, wait_until_terminal};
+use fabula_tests::pipeline::{
+    chapters, create_story, start_generation, u64_at, wait_until_terminal,
+};
 use fabula_tests::{OPERATOR_TOKEN, TestApp, TestResponse};
 use serde_json::{Value, json};
 
@@ -73,13 +75,6 @@ fn unescape(markdown: &str) -> String {
         }
     }
     out
-}
-
-fn u64_at(value: &Value, pointer: &str) -> u64 {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{pointer} is not a number in {value}"))
 }
 
 fn f64_at(value: &Value, pointer: &str) -> f64 {

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fabula_tests::pipeline::{
-    chapters, count_kind, create_story, events, job, start_generation, wait_until_terminal,
+    chapters, count_kind, create_story, events, job, start_generation, u64_at, wait_until_terminal,
 };
 use fabula_tests::{TestApp, TestAppBuilder, WASM_BUILT_ENV, ensure_wasm_built};
 use serde_json::{Value, json};
@@ -107,13 +107,6 @@ fn progress_reaches(client: &TestApp, id: &str, chapters: u64) -> Value {
         let running = ["queued", "running"].contains(&seen["status"].as_str().unwrap_or(""));
         (written >= chapters || !running).then_some(seen)
     })
-}
-
-fn u64_at(value: &Value, pointer: &str) -> u64 {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{pointer} is not a number in {value}"))
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use fabula_tests::pipeline::{
-    chapters, count_kind, create_story, events, job, start_generation, wait_until_terminal,
+    chapters, count_kind, create_story, events, job, start_generation, u64_at, wait_until_terminal,
 };
 use fabula_tests::{TestApp, TestAppBuilder};
 use serde_json::{Value, json};
@@ -22,13 +22,6 @@ fn app_with(configure: impl FnOnce(TestAppBuilder) -> TestAppBuilder) -> TestApp
     let mut app = configure(TestAppBuilder::fabula().with_operator()).start();
     app.sign_in_as_new_tenant("enterprise", "user");
     app
-}
-
-fn u64_at(value: &Value, pointer: &str) -> u64 {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{pointer} is not a number in {value}"))
 }
 
 #[test]

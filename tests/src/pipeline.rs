@@ -98,3 +98,12 @@ pub fn events(app: &TestApp, id: &str) -> Vec<Value> {
 pub fn count_kind(events: &[Value], kind: &str) -> usize {
     events.iter().filter(|e| e["kind"] == kind).count()
 }
+
+/// The unsigned number at JSON `pointer` in `value`; panics naming the pointer if there is
+/// none.
+pub fn u64_at(value: &Value, pointer: &str) -> u64 {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{pointer} is not a number in {value}"))
+}

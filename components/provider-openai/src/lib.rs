@@ -19,10 +19,9 @@ wit_bindgen::generate!({ path: "../../wit/llm", world: "fabula:llm/provider" });
 mod config;
 mod http;
 
-use exports::fabula::llm::text_generation::{
-    Completion, Error, FinishReason, Guest, Message, Request, Role, Usage,
-};
-use fabula_llm_openai as openai;
+use exports::fabula::llm::text_generation::{Completion, Error, Guest, Request};
+
+fabula_llm_types::wit_conversions!(exports::fabula::llm::text_generation);
 
 struct Provider;
 
@@ -32,63 +31,10 @@ impl Guest for Provider {
         let config = config::Config::load()
             .map_err(|e| Error::InvalidRequest(format!("provider configuration: {e}")))?;
         let mut transport = http::WasiTransport::new(&config);
-        openai::complete(&to_chat(request), &config.retry, &mut transport)
-            .map(from_completion)
-            .map_err(from_error)
+        fabula_llm_openai::complete(&request.into(), &config.retry, &mut transport)
+            .map(Into::into)
+            .map_err(Into::into)
     }
 }
 
 export!(Provider);
-
-fn to_chat(request: Request) -> openai::ChatRequest {
-    openai::ChatRequest {
-        model: request.model,
-        messages: request.messages.into_iter().map(to_message).collect(),
-        temperature: request.temperature,
-        max_tokens: request.max_tokens,
-        stop: request.stop,
-        seed: request.seed,
-    }
-}
-
-fn to_message(message: Message) -> openai::Message {
-    openai::Message {
-        role: match message.role {
-            Role::System => openai::Role::System,
-            Role::User => openai::Role::User,
-            Role::Assistant => openai::Role::Assistant,
-        },
-        content: message.content,
-    }
-}
-
-fn from_completion(c: openai::Completion) -> Completion {
-    Completion {
-        text: c.text,
-        finish_reason: match c.finish_reason {
-            openai::FinishReason::Stop => FinishReason::Stop,
-            openai::FinishReason::Length => FinishReason::Length,
-            openai::FinishReason::ContentFilter => FinishReason::ContentFilter,
-            openai::FinishReason::Other => FinishReason::Other,
-        },
-        usage: Usage {
-            prompt_tokens: c.usage.prompt_tokens,
-            completion_tokens: c.usage.completion_tokens,
-            estimated: c.usage.estimated,
-        },
-        model: c.model,
-        attempts: c.attempts,
-    }
-}
-
-fn from_error(e: openai::LlmError) -> Error {
-    match e {
-        openai::LlmError::RateLimited(wait) => {
-            Error::RateLimited(wait.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-        }
-        openai::LlmError::ContextTooLong(m) => Error::ContextTooLong(m),
-        openai::LlmError::Auth(m) => Error::Auth(m),
-        openai::LlmError::Unavailable(m) => Error::Unavailable(m),
-        openai::LlmError::InvalidRequest(m) => Error::InvalidRequest(m),
-    }
-}

@@ -137,7 +137,11 @@ pub fn classify_status(
     let message = format!("HTTP {status}: {}", detail.message);
     let (error, retryable) = match status {
         429 => (
-            LlmError::RateLimited(retry_after.and_then(|v| parse_retry_after(v, now))),
+            LlmError::RateLimited(
+                retry_after
+                    .and_then(|v| parse_retry_after(v, now))
+                    .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)),
+            ),
             !detail.quota,
         ),
         401 | 403 => (LlmError::Auth(message), false),
@@ -309,7 +313,7 @@ mod tests {
     fn statuses_are_classified() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let f = classify_status(429, Some("7"), b"{}", now);
-        assert_eq!(f.error, LlmError::RateLimited(Some(Duration::from_secs(7))));
+        assert_eq!(f.error, LlmError::RateLimited(Some(7000)));
         assert!(f.retryable);
         let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
         assert!(!classify_status(429, None, quota, now).retryable);

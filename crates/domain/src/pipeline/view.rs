@@ -100,7 +100,7 @@ impl TimingsView {
 pub struct StepView {
     /// `premise`, `outline`, `chapter:<n>`, `quality:<n>`, `assembly`.
     pub step: String,
-    /// `running`, `retrying`, `done`, `failed` or `cancelled`.
+    /// `running`, `retrying`, `done`, `failed`, `cancelled`, or `pending` (reset by a job retry).
     pub status: String,
     /// Attempts started.
     pub attempts: u32,

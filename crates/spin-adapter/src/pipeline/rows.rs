@@ -93,7 +93,7 @@ impl FromRow for JobRecord {
 pub struct StepRecord {
     /// Its name.
     pub step: String,
-    /// `running`, `retrying`, `done`, `failed` or `cancelled`.
+    /// `running`, `retrying`, `done`, `failed`, `cancelled`, or `pending` (reset by a job retry).
     pub status: String,
     /// Attempts started.
     pub attempts: u32,

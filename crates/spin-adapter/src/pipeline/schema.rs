@@ -36,7 +36,8 @@ pub(super) const MIGRATIONS: &[Migration] = &[Migration {
             ON generation_jobs (tenant_id, story_id, id)",
         "CREATE INDEX IF NOT EXISTS generation_jobs_active \
             ON generation_jobs (status, updated_at)",
-        // One row per started step; `status`: running, retrying, done, failed, cancelled.
+        // One row per started step; `status`: running, retrying, done, failed, cancelled, or
+        // pending (reset by a job retry).
         "CREATE TABLE IF NOT EXISTS job_steps (\
             job_id TEXT NOT NULL, \
             step TEXT NOT NULL, \

@@ -8,10 +8,11 @@
 //!    job becomes `running` (`job_started` the first time), the step's attempt is counted
 //!    and `stage_started` recorded.
 //! 2. **Call** the provider (outside any transaction) with the step's prompt.
-//! 3. **Commit** (one transaction, guarded by the step's status): the call's accounting
+//! 3. **Commit** (one transaction, guarded by the step's status): the calls' accounting
 //!    (call → step → job → tenant), the step's output (metadata, chapter, manuscript), its
-//!    events and the job's next step. A step found done already is a duplicate: nothing is
-//!    committed. A job cancelled meanwhile keeps only the accounting.
+//!    events and the job's next step. A step found done already is a duplicate (a
+//!    concurrent attempt won): only its calls' accounting is kept, since the backend billed
+//!    them. A job cancelled meanwhile also keeps only the accounting.
 //! 4. **Publish** the next step, then mark it published. A lost publish makes the
 //!    handler fail, so the queue redelivers and step 1 re-publishes it.
 //!
@@ -512,13 +513,14 @@ fn commit(
         let Some(job) = load_job(db, started.job.id)? else {
             return Ok(Tx::Rollback(Committed::Dropped));
         };
+        // The calls were made (and billed by the backend) whatever happens to their output.
+        record(db, started, calls, now)?;
         let state = load_step(db, job.id, step)?;
         if let Some(state) = state.as_ref().filter(|s| s.status == "done") {
-            return Ok(Tx::Rollback(Committed::Duplicate(republish(
+            return Ok(Tx::Commit(Committed::Duplicate(republish(
                 &job, step, state,
             ))));
         }
-        record(db, started, calls, now)?;
         if job.status != JobStatus::Running || job.current_step != Some(step) {
             db.execute(
                 DROP_STEP,
@@ -754,10 +756,10 @@ fn fail_attempt(
         let Some(state) = load_step(db, job.id, step)? else {
             return Ok(Tx::Rollback(Failed::Moot));
         };
-        if state.status == "done" {
-            return Ok(Tx::Rollback(Failed::Moot));
-        }
         record(db, started, calls, now)?;
+        if state.status == "done" {
+            return Ok(Tx::Commit(Failed::Moot));
+        }
         let id = text(job.id.to_string());
         let step_name = text(step.to_string());
         if job.status != JobStatus::Running || job.current_step != Some(step) {

@@ -123,7 +123,8 @@ pub fn parse_completion(body: &[u8], request: &ChatRequest) -> Result<Completion
     })
 }
 
-/// Classifies a non-2xx answer: 429 → rate limited (with `Retry-After`); 401/403 → auth;
+/// Classifies a non-2xx answer: 429 → rate limited (with `Retry-After`), but an exhausted
+/// quota (`insufficient_quota`) → auth; 401/403 → auth;
 /// 408 and 5xx → unavailable (retryable); a context-length complaint in any 4xx body (or a
 /// 413) → context too long; any other 4xx → invalid request. Only rate limits (not an
 /// exhausted quota), 408 and 5xx are retryable.
@@ -136,13 +137,15 @@ pub fn classify_status(
     let detail = error_detail(body);
     let message = format!("HTTP {status}: {}", detail.message);
     let (error, retryable) = match status {
+        // An exhausted quota is an account problem: waiting does not fix it.
+        429 if detail.quota => (LlmError::Auth(message), false),
         429 => (
             LlmError::RateLimited(
                 retry_after
                     .and_then(|v| parse_retry_after(v, now))
                     .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)),
             ),
-            !detail.quota,
+            true,
         ),
         401 | 403 => (LlmError::Auth(message), false),
         408 => (LlmError::Unavailable(message), true),
@@ -316,7 +319,12 @@ mod tests {
         assert_eq!(f.error, LlmError::RateLimited(Some(7000)));
         assert!(f.retryable);
         let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
-        assert!(!classify_status(429, None, quota, now).retryable);
+        let f = classify_status(429, None, quota, now);
+        assert!(
+            matches!(&f.error, LlmError::Auth(m) if m.contains("quota")),
+            "{f:?}"
+        );
+        assert!(!f.retryable);
         for status in [401, 403] {
             let f = classify_status(status, None, br#"{"error":{"message":"bad key"}}"#, now);
             assert!(matches!(&f.error, LlmError::Auth(m) if m.contains("bad key")));

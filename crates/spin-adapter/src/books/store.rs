@@ -11,12 +11,8 @@ use crate::ApiError;
 use crate::db::{
     DbError, FromRow, Row, Value, column, integer, tenant_id_column, text, timestamp_column,
 };
-use crate::pipeline::{JobRecord, Jobs, PipelineDb};
-use crate::platform::Count;
+use crate::pipeline::{JobRecord, Jobs, PipelineDb, stories_table_exists};
 
-/// Whether the stories table exists yet (stories-api creates it on its first request).
-const STORIES_TABLE_EXISTS: &str =
-    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'stories'";
 // A member sees its own story first, should another tenant's public one share the id.
 const SELECT_STORY_FOR_MEMBER: &str = "SELECT tenant_id, title, public, created_at FROM stories \
      WHERE id = ? AND (tenant_id = ? OR public = 1) ORDER BY tenant_id = ? DESC LIMIT 1";
@@ -152,10 +148,7 @@ impl BookStore {
     /// Story `id` if `viewer` may read it.
     pub fn story(&self, viewer: &Viewer, id: StoryId) -> Result<Option<BookStory>, DbError> {
         let db = self.pipeline.db();
-        let exists = db
-            .query_optional::<Count>(STORIES_TABLE_EXISTS, &[])?
-            .is_some_and(|c| c.0 > 0);
-        if !exists {
+        if !stories_table_exists(db)? {
             return Ok(None);
         }
         let row: Option<StoryRow> = match viewer.tenant() {

@@ -29,6 +29,7 @@ pub use publish::{PublishError, publish};
 pub use rows::{JobRecord, StepRecord};
 pub use settings::{model_for, pricing, setting};
 pub use stage::{StageError, handle_message};
+pub(crate) use stories::stories_table_exists;
 pub use stories::story_defaults;
 pub use sweep::{Requeued, sweep};
 

@@ -4,7 +4,7 @@ use fabula_domain::pipeline::StoryDefaults;
 use fabula_domain::{StoryId, TenantId};
 
 use super::PipelineDb;
-use crate::db::{DbError, FromRow, Row, column, text};
+use crate::db::{Db, DbError, FromRow, Row, column, text};
 use crate::platform::Count;
 
 /// Whether the stories table exists yet (stories-api creates it on its first request).
@@ -44,10 +44,7 @@ pub fn story_defaults(
     id: StoryId,
 ) -> Result<Option<StoryDefaults>, DbError> {
     let db = pipeline.db();
-    let exists = db
-        .query_optional::<Count>(STORIES_TABLE_EXISTS, &[])?
-        .is_some_and(|c| c.0 > 0);
-    if !exists {
+    if !stories_table_exists(db)? {
         return Ok(None);
     }
     let has_quality = db
@@ -61,4 +58,11 @@ pub fn story_defaults(
     let row: Option<StoryRow> =
         db.query_optional(select, &[text(tenant.as_str()), text(id.to_string())])?;
     Ok(row.map(|r| r.0))
+}
+
+/// Whether stories-api has created its table yet (it does so on its first request).
+pub(crate) fn stories_table_exists(db: &Db) -> Result<bool, DbError> {
+    Ok(db
+        .query_optional::<Count>(STORIES_TABLE_EXISTS, &[])?
+        .is_some_and(|c| c.0 > 0))
 }
